@@ -1,0 +1,46 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedFamily } from "../stack";
+import { buildImage } from "./images";
+
+/** Arguments of a FamilyImage. */
+export interface FamilyImageArgs {
+  /** The family, as the stack resolved it. */
+  readonly family: ResolvedFamily;
+  /** The image it is built FROM, pinned by digest: the parent family's ref, or the base image. */
+  readonly from: pulumi.Input<string>;
+  /** Staged build context holding the family's lock (see source/stage.ts). */
+  readonly context: string;
+  /** Text of dockerfiles/<family>.Dockerfile. */
+  readonly dockerfile: string;
+  /** Name of the buildx builder. */
+  readonly builder: string;
+  /** Whether `pulumi preview` builds too. Defaults to false. */
+  readonly buildOnPreview?: boolean;
+}
+
+/** A family base image, built FROM its parent by digest and pushed to the stack's registry. */
+export class FamilyImage extends pulumi.ComponentResource {
+  /** `repo@sha256:` of the pushed image: what children build FROM. */
+  public readonly ref: pulumi.Output<string>;
+  /** The pushed manifest digest. */
+  public readonly digest: pulumi.Output<string>;
+
+  constructor(name: string, args: FamilyImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:images:FamilyImage", name, {}, opts);
+    const { image, ref } = buildImage(
+      `${name}-image`,
+      {
+        plan: args.family.image,
+        context: args.context,
+        dockerfile: args.dockerfile,
+        buildArgs: { BASE: args.from, LOCK: args.family.lock },
+        builder: args.builder,
+        buildOnPreview: args.buildOnPreview ?? false,
+      },
+      { parent: this },
+    );
+    this.ref = ref;
+    this.digest = image.digest;
+    this.registerOutputs({ ref: this.ref, digest: this.digest });
+  }
+}

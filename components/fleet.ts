@@ -1,0 +1,121 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { contextPaths } from "../source/dockerfile";
+import { ContextFile, contextFilesOf, stageContext } from "../source/stage";
+import { ResolvedFleet } from "../stack";
+import { FamilyImage } from "./familyImage";
+import { ServiceContainer } from "./serviceContainer";
+import { ServiceImage } from "./serviceImage";
+
+/** Arguments of a Fleet. */
+export interface FleetArgs {
+  /** The resolved stack: what to build and run (see stack/resolve.ts). */
+  readonly fleet: ResolvedFleet;
+  /** The project directory that dockerfiles/ and service sources are read from. */
+  readonly projectDir: string;
+}
+
+/** What the stack exports per service. */
+export interface ServiceOutput {
+  /** The image the container runs, `repo@sha256:...`. */
+  readonly image: string;
+  /** The container's name. */
+  readonly container: string;
+  /** Service and health ports on the host. */
+  readonly ports: { readonly service: number; readonly health: number };
+  /** Where the service's /health answers. */
+  readonly healthUrl: string;
+}
+
+/**
+ * One machine's fleet: family images (parents first), service images built FROM their family by
+ * digest, and a container per service on one user-defined network of the stack's Docker host.
+ */
+export class Fleet extends pulumi.ComponentResource {
+  /** Family name -> pushed `repo@sha256:`. */
+  public readonly families: pulumi.Output<Record<string, string>>;
+  /** Service name -> image, container, ports and health URL. */
+  public readonly services: pulumi.Output<Record<string, ServiceOutput>>;
+
+  constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:index:Fleet", name, {}, opts);
+    const { fleet, projectDir } = args;
+    const child = { parent: this };
+    const read = (rel: string) => fs.readFileSync(path.join(projectDir, rel), "utf8");
+
+    const familyRefs = new Map<string, pulumi.Output<string>>();
+    for (const f of fleet.families) {
+      const dockerfile = read(f.dockerfile);
+      const image = new FamilyImage(
+        `${name}-${f.name}`,
+        {
+          family: f,
+          from: f.parent ? familyRefs.get(f.parent)! : fleet.baseImage,
+          context: stageContext(familyContext(projectDir, dockerfile, f.lock)),
+          dockerfile,
+          builder: fleet.builder,
+          buildOnPreview: fleet.buildOnPreview,
+        },
+        child,
+      );
+      familyRefs.set(f.name, image.ref);
+    }
+
+    const provider = new docker.Provider(`${name}-docker`, { host: fleet.dockerHost }, child);
+    const network = new docker.Network(
+      `${name}-network`,
+      { name: fleet.network, driver: "bridge", labels: [{ label: "dev.fleet.stack", value: fleet.stack }] },
+      { ...child, provider },
+    );
+    const serviceDockerfile = read("dockerfiles/service.Dockerfile");
+
+    const services: Record<string, pulumi.Output<ServiceOutput>> = {};
+    for (const s of fleet.services) {
+      const image =
+        s.image.kind === "pinned"
+          ? pulumi.output(s.image.ref)
+          : new ServiceImage(
+              `${name}-${s.slug}`,
+              {
+                service: s,
+                family: familyRefs.get(s.family)!,
+                context: stageContext(contextFilesOf(path.resolve(projectDir, s.source!))),
+                dockerfile: serviceDockerfile,
+                builder: fleet.builder,
+                buildOnPreview: fleet.buildOnPreview,
+              },
+              child,
+            ).ref;
+      const container = new ServiceContainer(
+        `${name}-${s.slug}`,
+        {
+          service: s,
+          image,
+          network: network.name,
+          bindAddress: fleet.bindAddress,
+          dockerHost: fleet.dockerHost,
+          healthTimeoutSeconds: fleet.healthTimeoutSeconds,
+          retainVolume: fleet.retainVolumes,
+          labels: { "dev.fleet.stack": fleet.stack, "dev.fleet.machine": fleet.machine },
+        },
+        { ...child, provider },
+      );
+      services[s.name] = pulumi
+        .all([container.image, container.containerName, container.healthUrl])
+        .apply(([img, cname, healthUrl]) => ({ image: img, container: cname, ports: s.ports, healthUrl }));
+    }
+
+    this.families = pulumi.all(Object.fromEntries(familyRefs));
+    this.services = pulumi.all(services);
+    this.registerOutputs({ families: this.families, services: this.services });
+  }
+}
+
+/** The files a family build reads: what its Dockerfile COPYs from dockerfiles/, and its .dockerignore. */
+function familyContext(projectDir: string, dockerfile: string, lock: string): ContextFile[] {
+  const root = path.join(projectDir, "dockerfiles");
+  const wanted = new Set([...contextPaths(dockerfile, { LOCK: lock }), ".dockerignore"]);
+  return contextFilesOf(root).filter((f) => [...wanted].some((w) => w === "." || f.rel === w || f.rel.startsWith(`${w}/`)));
+}

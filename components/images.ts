@@ -1,0 +1,46 @@
+import * as dockerbuild from "@pulumi/docker-build";
+import * as pulumi from "@pulumi/pulumi";
+import { ImagePlan } from "../stack";
+
+/** What every fleet image build shares. */
+export interface BuildSpec {
+  /** The build plan: repository, tag and labels. */
+  readonly plan: ImagePlan & { kind: "build" };
+  /** Staged build context directory (see source/stage.ts). */
+  readonly context: string;
+  /** Dockerfile text, given inline so no checkout path becomes an input. */
+  readonly dockerfile: string;
+  /** Build args; parent images arrive here as `repo@sha256:`. */
+  readonly buildArgs: Record<string, pulumi.Input<string>>;
+  /** Name of the buildx builder. */
+  readonly builder: string;
+  /** Whether `pulumi preview` builds too. */
+  readonly buildOnPreview: boolean;
+}
+
+/**
+ * A pushed docker-build Image with registry build cache, and the `repo@sha256:` reference that
+ * pulls exactly what was pushed (docker-build's `digest` alone cannot be pulled).
+ */
+export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomResourceOptions): { image: dockerbuild.Image; ref: pulumi.Output<string> } {
+  const { plan } = spec;
+  const cache = `${plan.repository}:buildcache`;
+  const image = new dockerbuild.Image(
+    name,
+    {
+      builder: { name: spec.builder },
+      context: { location: spec.context },
+      dockerfile: { inline: spec.dockerfile },
+      buildArgs: spec.buildArgs,
+      labels: { ...plan.labels },
+      tags: [`${plan.repository}:${plan.tag}`],
+      platforms: ["linux/amd64"],
+      push: true,
+      buildOnPreview: spec.buildOnPreview,
+      cacheFrom: [{ registry: { ref: cache } }],
+      cacheTo: [{ registry: { ref: cache, mode: "max", imageManifest: true, ociMediaTypes: true } }],
+    },
+    opts,
+  );
+  return { image, ref: pulumi.interpolate`${plan.repository}@${image.digest}` };
+}

@@ -1,0 +1,5 @@
+export * from "./familyImage";
+export * from "./serviceImage";
+export * from "./serviceContainer";
+export * from "./fleet";
+export * from "./health";

@@ -1,0 +1,53 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedService } from "../stack";
+import { buildImage } from "./images";
+
+/** Arguments of a ServiceImage. */
+export interface ServiceImageArgs {
+  /** The service, as the stack resolved it; its image plan must be a build. */
+  readonly service: ResolvedService;
+  /** Its family's image, pinned by digest: a family change rebuilds exactly its descendants. */
+  readonly family: pulumi.Input<string>;
+  /** Staged copy of the service's source directory. */
+  readonly context: string;
+  /** Text of dockerfiles/service.Dockerfile (multi-stage, shared by every service). */
+  readonly dockerfile: string;
+  /** Name of the buildx builder. */
+  readonly builder: string;
+  /** Whether `pulumi preview` builds too. Defaults to false. */
+  readonly buildOnPreview?: boolean;
+}
+
+/** A service image: the shared multi-stage Dockerfile over the service's source, FROM its family. */
+export class ServiceImage extends pulumi.ComponentResource {
+  /** `repo@sha256:` of the pushed image: what the container runs. */
+  public readonly ref: pulumi.Output<string>;
+  /** The pushed manifest digest. */
+  public readonly digest: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("fleet:images:ServiceImage", name, {}, opts);
+    const { service } = args;
+    if (service.image.kind !== "build") throw new pulumi.ResourceError(`${service.name} runs a pinned image; it has nothing to build`, this);
+    const { image, ref } = buildImage(
+      `${name}-image`,
+      {
+        plan: service.image,
+        context: args.context,
+        dockerfile: args.dockerfile,
+        buildArgs: {
+          FAMILY: args.family,
+          SERVICE_NAME: service.name,
+          SERVICE_PORT: String(service.ports.service),
+          HEALTH_PORT: String(service.ports.health),
+        },
+        builder: args.builder,
+        buildOnPreview: args.buildOnPreview ?? false,
+      },
+      { parent: this },
+    );
+    this.ref = ref;
+    this.digest = image.digest;
+    this.registerOutputs({ ref: this.ref, digest: this.digest });
+  }
+}

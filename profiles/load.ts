@@ -1,0 +1,55 @@
+import * as fs from "fs";
+import * as path from "path";
+import { FleetInputError, parseWith, problem } from "../errors";
+import { Profile, profileSchema } from "./schema";
+
+/**
+ * Checks what the schema cannot: the profile fits its own machine. Returns one problem line per
+ * violation, so a profile with three mistakes reports three.
+ */
+export function profileProblems(profile: Profile, file: string): string[] {
+  const out: string[] = [];
+  const { machine, env, limits } = profile;
+  const indexes = machine.gpus.map((g) => g.index);
+  const wanted = env.GPU_VISIBLE_DEVICES === "" ? [] : env.GPU_VISIBLE_DEVICES.split(",").map(Number);
+  for (const i of wanted) {
+    if (!indexes.includes(i)) {
+      out.push(problem(file, "env.GPU_VISIBLE_DEVICES", `names GPU ${i}, which machine.gpus does not list (${indexes.length ? `it lists ${indexes.join(", ")}` : "it lists none: use \"\""})`, env.GPU_VISIBLE_DEVICES));
+    }
+  }
+  if (new Set(indexes).size !== indexes.length) out.push(problem(file, "machine.gpus", "lists a GPU index twice", indexes));
+  if (env.OMP_NUM_THREADS > machine.cpuThreads) {
+    out.push(problem(file, "env.OMP_NUM_THREADS", `must be at most machine.cpuThreads (${machine.cpuThreads})`, env.OMP_NUM_THREADS));
+  }
+  for (const kind of ["cpu", "gpu"] as const) {
+    if (limits[kind].memoryMiB > machine.memoryMiB) {
+      out.push(problem(file, `limits.${kind}.memoryMiB`, `must be at most machine.memoryMiB (${machine.memoryMiB})`, limits[kind].memoryMiB));
+    }
+  }
+  return out;
+}
+
+/** Parses and checks a profile given as text; `file` names it in errors. */
+export function parseProfile(text: string, file: string): Profile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new FleetInputError([problem(file, "", `is not valid JSON (${(e as Error).message})`)]);
+  }
+  const profile = parseWith(profileSchema, raw, file);
+  const problems = profileProblems(profile, file);
+  if (problems.length) throw new FleetInputError(problems);
+  return profile;
+}
+
+/** Reads `profiles/<name>.json` under `projectDir`. */
+export function loadProfile(projectDir: string, name: string, referencedFrom: string): Profile {
+  const file = path.join("profiles", `${name}.json`);
+  const full = path.join(projectDir, file);
+  if (!fs.existsSync(full)) {
+    const known = fs.readdirSync(path.join(projectDir, "profiles")).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+    throw new FleetInputError([problem(referencedFrom, "fleet:profile", `names no profile: ${file} does not exist; known profiles: ${known.join(", ")}`, name)]);
+  }
+  return parseProfile(fs.readFileSync(full, "utf8"), file);
+}

@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+/** A whole number in [min, max], with the message users see when it is not. */
+function wholeNumber(min: number, max: number) {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+const gpuSchema = z.strictObject({
+  /** The host's index for the device, as nvidia-smi numbers it. */
+  index: wholeNumber(0, 15),
+  /** Marketing name, for people reading the profile. */
+  model: z.string({ error: "must be a text naming the GPU" }).min(1),
+  /** Video memory in MiB. */
+  memoryMiB: wholeNumber(1024, 1048576),
+});
+
+const limitSchema = z.strictObject({
+  /** Memory limit of one container, MiB (CIS 5.11). */
+  memoryMiB: wholeNumber(64, 1048576),
+  /** Relative CPU weight of one container (CIS 5.12); Docker's default is 1024. */
+  cpuShares: wholeNumber(2, 262144),
+});
+
+/**
+ * A machine's hardware profile: the facts of the machine and the environment every container on it
+ * receives. The five env settings are the plan's "Hardware-Aware Defaults".
+ */
+export const profileSchema = z.strictObject({
+  machine: z.strictObject({
+    /** One line for people: what machine this is. */
+    description: z.string().min(1),
+    /** Hardware threads the containers may use. */
+    cpuThreads: wholeNumber(1, 1024),
+    /** Memory the fleet may use, MiB. */
+    memoryMiB: wholeNumber(512, 16777216),
+    /** The GPUs of the machine; empty for none. */
+    gpus: z.array(gpuSchema, { error: "must be a list of GPUs (empty for none)" }),
+  }),
+  env: z.strictObject({
+    GPU_VISIBLE_DEVICES: z
+      .string({ error: 'must be a text of GPU indexes like "0" or "0,1" (empty for none)' })
+      .regex(/^(\d+(,\d+)*)?$/, { error: 'must be GPU indexes like "0" or "0,1" (empty for none)' }),
+    TORCH_CUDA_ALLOC_CONF: z
+      .string({ error: 'must be a text like "max_split_size_mb:64"' })
+      .regex(/^[a-z_]+:[A-Za-z0-9.]+(,[a-z_]+:[A-Za-z0-9.]+)*$/, { error: 'must be option:value pairs like "max_split_size_mb:64"' }),
+    OMP_NUM_THREADS: wholeNumber(1, 256),
+    UVICORN_WORKERS: wholeNumber(1, 256),
+    MODEL_EVICT_THRESHOLD_PCT: wholeNumber(1, 100),
+  }),
+  limits: z.strictObject({
+    /** Limits of a container that needs no GPU. */
+    cpu: limitSchema,
+    /** Limits of a container whose service needs a GPU. */
+    gpu: limitSchema,
+  }),
+});
+
+/** A validated hardware profile. */
+export type Profile = z.infer<typeof profileSchema>;
+
+/** The resource limits of one container. */
+export type Limits = Profile["limits"]["cpu"];

@@ -1,0 +1,104 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** Where staged build contexts live. Keyed by content, so every checkout on a host shares them. */
+export const STAGE_ROOT = path.join(os.tmpdir(), "fleet-contexts");
+
+/** A file to put in a build context: its path inside the context and where to read it. */
+export interface ContextFile {
+  readonly rel: string;
+  readonly from: string;
+}
+
+/**
+ * Copies `files` into a directory named by a hash of their paths and contents, with normalised
+ * modes (0644, 0755 if executable) and no other metadata. docker-build hashes a context's file
+ * modes as well as contents, so without this two checkouts under different umasks never agree and
+ * every `up` rebuilds; staged, the context (and its path) depend on content only.
+ */
+export function stageContext(files: readonly ContextFile[], root: string = STAGE_ROOT): string {
+  const sorted = [...files].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  const hash = crypto.createHash("sha256");
+  const contents = sorted.map((f) => {
+    const data = fs.readFileSync(f.from);
+    const exec = (fs.statSync(f.from).mode & 0o111) !== 0;
+    hash.update(`${f.rel}\0${exec ? "x" : "-"}\0${data.length}\0`).update(data);
+    return { ...f, data, exec };
+  });
+  const dir = path.join(root, hash.digest("hex").slice(0, 24));
+  if (fs.existsSync(dir)) return dir;
+
+  const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+  for (const f of contents) {
+    const target = path.join(tmp, f.rel);
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(target, f.data, { mode: f.exec ? 0o755 : 0o644 });
+    fs.chmodSync(target, f.exec ? 0o755 : 0o644); // the process umask may have narrowed the mode
+  }
+  for (const d of dirsUnder(tmp)) fs.chmodSync(d, 0o755);
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    // Another process staged the same content first: theirs is identical, keep it.
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (!fs.existsSync(dir)) throw e;
+  }
+  return dir;
+}
+
+/** Every file under `dir` that its `.dockerignore` keeps, as ContextFiles. */
+export function contextFilesOf(dir: string): ContextFile[] {
+  const ignore = readDockerignore(path.join(dir, ".dockerignore"));
+  const out: ContextFile[] = [];
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (ignore(child)) continue;
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile()) out.push({ rel: child, from: path.join(dir, child) });
+    }
+  };
+  walk("");
+  return out;
+}
+
+/**
+ * A matcher for the common `.dockerignore` forms: `name`, `dir/`, `*.ext`, `**` and `?`. BuildKit
+ * applies the real file again at build time; this only keeps ignored files out of the staged copy.
+ */
+export function readDockerignore(file: string): (rel: string) => boolean {
+  if (!fs.existsSync(file)) return () => false;
+  const patterns = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#") && !l.startsWith("!"))
+    .map((l) => globToRegExp(l.replace(/^\/+|\/+$/g, "")));
+  return (rel) => {
+    const parts = rel.split("/");
+    return parts.some((_, i) => patterns.some((re) => re.test(parts.slice(0, i + 1).join("/"))));
+  };
+}
+
+function globToRegExp(glob: string): RegExp {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i];
+    if (ch === "*" && glob[i + 1] === "*") {
+      re += ".*";
+      i++;
+      if (glob[i + 1] === "/") i++;
+    } else if (ch === "*") re += "[^/]*";
+    else if (ch === "?") re += "[^/]";
+    else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function dirsUnder(dir: string): string[] {
+  const out = [dir];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(...dirsUnder(path.join(dir, e.name)));
+  return out;
+}

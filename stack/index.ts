@@ -1,0 +1,4 @@
+export * from "./schema";
+export * from "./decode";
+export * from "./resolve";
+export * from "./read";

@@ -1,0 +1,251 @@
+import * as fs from "fs";
+import * as path from "path";
+import { buildCatalog, Catalog, CatalogService, lineage, Machine, runsOn } from "../catalog";
+import { FleetInputError, problem, show } from "../errors";
+import { GpuRequest, gpuRequest, Limits, limitsFor, loadProfile, Profile, profileEnv } from "../profiles";
+import { Revision, RevisionOf, revisionTag } from "../source/git";
+import { PINNED_REF, StackConfig } from "./schema";
+
+/** How an image is produced: built from source here, or pinned to an existing digest. */
+export type ImagePlan =
+  | {
+      readonly kind: "build";
+      /** Registry repository, without tag. */
+      readonly repository: string;
+      /** Tag pushed beside the digest: `YYYYMMDD-<shortsha>`. */
+      readonly tag: string;
+      /** Which commit the inputs come from. */
+      readonly revision: Revision;
+      /** OCI labels of the image. */
+      readonly labels: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly kind: "pinned";
+      /** The `repo@sha256:` reference the stack forces (the plan's FORCE_IMAGE_TAG, and rollback). */
+      readonly ref: string;
+    };
+
+/** A family image the stack builds. */
+export interface ResolvedFamily {
+  readonly name: string;
+  /** The family it is built FROM; null for the root, built FROM the stack's base image. */
+  readonly parent: string | null;
+  /** Dockerfile, relative to the project. */
+  readonly dockerfile: string;
+  /** Hash-locked requirements, relative to dockerfiles/. */
+  readonly lock: string;
+  readonly image: ImagePlan & { kind: "build" };
+}
+
+/** A service container the stack runs, with everything it needs. */
+export interface ResolvedService {
+  readonly name: string;
+  /** Lower-case dashed name, used for images, containers and volumes. */
+  readonly slug: string;
+  readonly family: string;
+  readonly phase: string;
+  /** Whether the catalog says the service needs a GPU. */
+  readonly needsGpu: boolean;
+  /** Whether the container gets a GPU (false for every service on a CPU-only stack). */
+  readonly gpu: boolean;
+  readonly gpuRequest?: GpuRequest;
+  readonly ports: { readonly service: number; readonly health: number };
+  /** The container's environment: the profile's settings plus the service's own. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly limits: Limits;
+  /** Source directory of a built image, relative to the project (null for a pinned image). */
+  readonly source: string | null;
+  readonly image: ImagePlan;
+}
+
+/** Everything a stack will build and run: the single input of the Fleet component. */
+export interface ResolvedFleet {
+  readonly stack: string;
+  readonly stackFile: string;
+  readonly machine: Machine;
+  readonly profile: { readonly name: string; readonly file: string; readonly description: string };
+  readonly dockerHost: string;
+  readonly registry: string;
+  readonly builder: string;
+  readonly baseImage: string;
+  readonly bindAddress: string;
+  readonly network: string;
+  readonly cpuOnly: boolean;
+  readonly healthTimeoutSeconds: number;
+  readonly buildOnPreview: boolean;
+  readonly retainVolumes: boolean;
+  /** Families to build, parents first. Only those some built service needs. */
+  readonly families: readonly ResolvedFamily[];
+  readonly services: readonly ResolvedService[];
+}
+
+/** What resolveFleet needs. Everything but `config` has a default read from the project. */
+export interface FleetInput {
+  readonly stack: string;
+  /** The stack file, as named in errors. */
+  readonly stackFile: string;
+  readonly config: StackConfig;
+  readonly projectDir: string;
+  readonly revisionOf: RevisionOf;
+  readonly catalog?: Catalog;
+  readonly profile?: Profile;
+}
+
+/** `ModelOpsCoordinator` -> `model-ops-coordinator`. */
+export function slugOf(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
+/**
+ * Resolves a stack into the fleet it runs: which services, built from which families, with which
+ * environment, GPU request, limits and images. Pure apart from reading the project's files; throws
+ * FleetInputError listing every problem before any resource exists.
+ */
+export function resolveFleet(input: FleetInput): ResolvedFleet {
+  const { config: c, stackFile: file, projectDir } = input;
+  const catalog = input.catalog ?? buildCatalog();
+  const profile = input.profile ?? loadProfile(projectDir, c.profile, file);
+  const profileFile = path.join("profiles", `${c.profile}.json`);
+  const problems: string[] = [];
+
+  const enabled = selectServices(catalog, c, file, problems);
+  for (const name of Object.keys(c.images ?? {})) {
+    if (!catalog.services.some((s) => s.name === name)) problems.push(problem(file, `fleet:images.${name}`, `is not a service; known: ${catalog.services.map((s) => s.name).join(", ")}`));
+  }
+  for (const [name, dir] of Object.entries(c.sources ?? {})) {
+    if (!catalog.services.some((s) => s.name === name)) problems.push(problem(file, `fleet:sources.${name}`, `is not a service; known: ${catalog.services.map((s) => s.name).join(", ")}`));
+    else if (!isDir(projectDir, dir)) problems.push(problem(file, `fleet:sources.${name}`, "must be an existing directory (relative to the project)", dir));
+  }
+  if (!isDir(projectDir, c.defaultSource)) problems.push(problem(file, "fleet:defaultSource", "must be an existing directory (relative to the project)", c.defaultSource));
+
+  if (!c.cpuOnly && profile.machine.gpus.length === 0) {
+    for (const s of enabled.filter((s) => s.gpu)) {
+      problems.push(problem(file, "fleet:services", `${s.name} needs a GPU (family ${s.family}) but ${profileFile} lists none in machine.gpus; set fleet:cpuOnly: true to run it without one, or leave it out of fleet:services`));
+    }
+  }
+  const needMiB = enabled.reduce((sum, s) => sum + limitsFor(profile, s.gpu).memoryMiB, 0);
+  if (needMiB > profile.machine.memoryMiB) {
+    problems.push(problem(profileFile, "limits", `the ${enabled.length} services of stack ${input.stack} need ${needMiB} MiB together, more than machine.memoryMiB (${profile.machine.memoryMiB})`));
+  }
+  const baseImage = readBaseImage(c, projectDir, file, problems);
+  if (problems.length) throw new FleetInputError(problems);
+
+  const services = enabled.map((s) => resolveService(s, c, profile, input));
+  const builtFamilies = new Set(services.flatMap((s) => (s.image.kind === "build" ? lineage(catalog.families, s.family).map((f) => f.name) : [])));
+  const families = catalog.families
+    .filter((f) => builtFamilies.has(f.name))
+    .map((f): ResolvedFamily => {
+      const lock = `requirements/${f.name}${c.locks === "cpu" && f.gpu ? ".cpu" : ""}.lock`;
+      const dockerfile = `dockerfiles/${f.name}.Dockerfile`;
+      return { name: f.name, parent: f.parent, dockerfile, lock, image: buildPlan(`${c.registry}/${f.name}`, f.name, [dockerfile, `dockerfiles/${lock}`], input) };
+    });
+
+  return {
+    stack: input.stack,
+    stackFile: file,
+    machine: c.machine,
+    profile: { name: c.profile, file: profileFile, description: profile.machine.description },
+    dockerHost: c.dockerHost,
+    registry: c.registry,
+    builder: c.builder,
+    baseImage,
+    bindAddress: c.bindAddress,
+    network: c.network,
+    cpuOnly: c.cpuOnly,
+    healthTimeoutSeconds: c.healthTimeoutSeconds,
+    buildOnPreview: c.buildOnPreview,
+    retainVolumes: c.retainVolumes,
+    families,
+    services,
+  };
+}
+
+function resolveService(s: CatalogService, c: StackConfig, profile: Profile, input: FleetInput): ResolvedService {
+  const slug = slugOf(s.name);
+  const forced = c.images?.[s.name];
+  const source = forced ? null : c.sources?.[s.name] ?? c.defaultSource;
+  const image: ImagePlan = forced
+    ? { kind: "pinned", ref: forced }
+    : buildPlan(`${c.registry}/${slug}`, s.name, [source!, "dockerfiles/service.Dockerfile"], input);
+  const request = gpuRequest(profile, s.gpu, c.cpuOnly);
+  return {
+    name: s.name,
+    slug,
+    family: s.family,
+    phase: s.phase,
+    needsGpu: s.gpu,
+    gpu: request !== undefined,
+    gpuRequest: request,
+    ports: { ...s.ports },
+    env: {
+      ...profileEnv(profile),
+      SERVICE_NAME: s.name,
+      SERVICE_PORT: String(s.ports.service),
+      HEALTH_PORT: String(s.ports.health),
+      FLEET_MACHINE: c.machine,
+      FLEET_REVISION: image.kind === "build" ? image.revision.sha : "pinned",
+    },
+    limits: limitsFor(profile, s.gpu),
+    source,
+    image,
+  };
+}
+
+function buildPlan(repository: string, title: string, inputs: string[], input: FleetInput): ImagePlan & { kind: "build" } {
+  const revision = input.revisionOf(inputs);
+  return {
+    kind: "build",
+    repository,
+    tag: revisionTag(revision),
+    revision,
+    labels: {
+      "org.opencontainers.image.title": title,
+      "org.opencontainers.image.source": inputs[0],
+      "org.opencontainers.image.revision": revision.sha,
+      "org.opencontainers.image.created": revision.created,
+      "org.opencontainers.image.vendor": "fleet",
+    },
+  };
+}
+
+/** The services this stack runs: those placed on its machine, narrowed by fleet:services. */
+function selectServices(catalog: Catalog, c: StackConfig, file: string, problems: string[]): CatalogService[] {
+  const placed = catalog.services.filter((s) => runsOn(s.placement, c.machine));
+  const phases = c.services?.phases;
+  const names = c.services?.names;
+  const knownPhases = [...new Set(catalog.services.map((s) => s.phase))].sort();
+  phases?.forEach((p, i) => {
+    if (!knownPhases.includes(p)) problems.push(problem(file, `fleet:services.phases[${i}]`, `is not a phase of the plan; known: ${knownPhases.join(", ")}`, p));
+  });
+  names?.forEach((n, i) => {
+    const svc = catalog.services.find((s) => s.name === n);
+    if (!svc) problems.push(problem(file, `fleet:services.names[${i}]`, `is not a service; known: ${catalog.services.map((s) => s.name).join(", ")}`, n));
+    else if (!runsOn(svc.placement, c.machine)) problems.push(problem(file, `fleet:services.names[${i}]`, `${n} is placed on ${svc.placement}, not on ${c.machine}`, n));
+  });
+  if (!phases && !names) return placed;
+  return placed.filter((s) => phases?.includes(s.phase) || names?.includes(s.name));
+}
+
+/** The stack's pinned base image: fleet:baseImage, or the contents of fleet:baseImageFile. */
+function readBaseImage(c: StackConfig, projectDir: string, file: string, problems: string[]): string {
+  if (c.baseImage) return c.baseImage;
+  const refFile = c.baseImageFile!;
+  const full = path.resolve(projectDir, refFile);
+  if (!fs.existsSync(full)) {
+    problems.push(problem(file, "fleet:baseImageFile", `${refFile} does not exist; run \`npm run infra\` to build the local base image and write it`, refFile));
+    return "";
+  }
+  const ref = fs.readFileSync(full, "utf8").trim();
+  if (!PINNED_REF.test(ref)) {
+    problems.push(problem(refFile, "", `must hold one image reference pinned by digest (host[:port]/repo@sha256:<64 hex>); got ${show(ref)}`));
+  }
+  return ref;
+}
+
+function isDir(projectDir: string, dir: string): boolean {
+  try {
+    return fs.statSync(path.resolve(projectDir, dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}

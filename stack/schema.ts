@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { MACHINES } from "../catalog";
+
+/** A registry reference pinned by digest: `host[:port]/path[:tag]@sha256:<64 hex>`. */
+export const PINNED_REF = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+
+const pinned = z
+  .string({ error: "must be an image reference text" })
+  .regex(PINNED_REF, { error: "must be pinned by digest: host[:port]/repo[:tag]@sha256:<64 hex digits>" });
+
+const wholeNumber = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const bool = z.boolean({ error: "must be true or false" });
+const text = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
+
+/**
+ * Every `fleet:` key a stack file may set, with the kind of value the engine hands over. Defaults
+ * live in Pulumi.yaml (one place, shown by `pulumi config`); the engine applies them, and
+ * `npm run render` applies them the same way.
+ */
+export const STACK_KEYS = {
+  machine: "string",
+  profile: "string",
+  cpuOnly: "boolean",
+  dockerHost: "string",
+  registry: "string",
+  builder: "string",
+  baseImage: "string",
+  baseImageFile: "string",
+  locks: "string",
+  bindAddress: "string",
+  network: "string",
+  services: "object",
+  images: "object",
+  sources: "object",
+  defaultSource: "string",
+  healthTimeoutSeconds: "integer",
+  buildOnPreview: "boolean",
+  retainVolumes: "boolean",
+} as const;
+
+/** A stack key's name without the `fleet:` namespace. */
+export type StackKey = keyof typeof STACK_KEYS;
+
+/** The schema of a stack's `fleet:` config after the engine's defaults are applied. */
+export const stackSchema = z
+  .strictObject({
+    machine: z.enum(MACHINES, { error: `must be one of ${MACHINES.join(", ")}` }),
+    profile: z.string({ error: "must name a file in profiles/ (without .json)" }).regex(/^[a-z0-9][a-z0-9-]*$/, { error: "must name a file in profiles/ (without .json)" }),
+    cpuOnly: bool,
+    dockerHost: z.string({ error: "must be a Docker host URL" }).regex(/^(unix|tcp|ssh|npipe):\/\/\S+$/, { error: "must be a Docker host URL like unix:///var/run/docker.sock or ssh://user@host" }),
+    registry: z
+      .string({ error: "must be a registry and path like 127.0.0.1:5000/fleet" })
+      .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/, { error: "must be a registry and path like 127.0.0.1:5000/fleet (lower case, no tag)" }),
+    builder: text("the name of a buildx builder"),
+    baseImage: pinned.optional(),
+    baseImageFile: text("a path to a file holding a pinned base image reference").optional(),
+    locks: z.enum(["cuda", "cpu"], { error: 'must be "cuda" (the real GPU wheels) or "cpu" (light CPU wheels, for machines without a GPU)' }),
+    bindAddress: z.ipv4({ error: "must be an IPv4 address of this host's interface, like 127.0.0.1" }),
+    network: z.string({ error: "must be a Docker network name" }).regex(/^[a-z0-9][a-z0-9_.-]*$/, { error: "must be a Docker network name (lower case letters, digits, . _ -)" }),
+    services: z
+      .strictObject({
+        phases: z.array(z.string({ error: 'must be a plan phase like "4.2"' }), { error: 'must be a list of plan phases like ["4.1", "4.2"]' }).optional(),
+        names: z.array(z.string({ error: "must be a service name" }), { error: "must be a list of service names" }).optional(),
+      }, { error: 'must be an object like { phases: ["4.2"], names: ["CentralErrorBus"] }' })
+      .optional(),
+    images: z.record(z.string(), pinned, { error: "must map service names to pinned image references" }).optional(),
+    sources: z.record(z.string(), text("a directory"), { error: "must map service names to source directories" }).optional(),
+    defaultSource: text("a directory"),
+    healthTimeoutSeconds: wholeNumber(10, 3600),
+    buildOnPreview: bool,
+    retainVolumes: bool,
+  })
+  .refine((c) => (c.baseImage === undefined) !== (c.baseImageFile === undefined), {
+    error: "set exactly one of fleet:baseImage (a pinned reference) or fleet:baseImageFile (a file holding one)",
+    path: ["baseImage"],
+  });
+
+/** A stack's validated `fleet:` config. */
+export type StackConfig = z.infer<typeof stackSchema>;
