@@ -1,0 +1,27 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** The repository root. */
+export const REPO = path.resolve(__dirname, "..", "..");
+
+/** A pinned reference that passes validation, for stacks in tests. */
+export const PINNED_BASE = `127.0.0.1:5000/fleet/debian-bookworm@sha256:${"ab".repeat(32)}`;
+
+/**
+ * A throw-away copy of the project's inputs (Pulumi.yaml, stack files, profiles, the reference
+ * service and Dockerfiles) in a temp directory, with `files` written over it. Returns its path.
+ */
+export function tempProject(files: Readonly<Record<string, string>> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-"));
+  for (const f of fs.readdirSync(REPO).filter((f) => /^Pulumi\..*yaml$/.test(f))) fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
+  fs.cpSync(path.join(REPO, "profiles"), path.join(dir, "profiles"), { recursive: true });
+  for (const d of ["examples", "dockerfiles"]) if (fs.existsSync(path.join(REPO, d))) fs.symlinkSync(path.join(REPO, d), path.join(dir, d));
+  fs.mkdirSync(path.join(dir, ".fleet"));
+  fs.writeFileSync(path.join(dir, ".fleet", "base-image.ref"), `${PINNED_BASE}\n`);
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
