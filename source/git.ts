@@ -50,8 +50,12 @@ export function gitRevisions(projectDir: string): RevisionOf {
   };
 }
 
-/** The image tag for a revision: `YYYYMMDD-<shortsha>`, with `-dirty` for uncommitted inputs. */
+/**
+ * The image tag for a revision: `YYYYMMDD-<shortsha>`, with `-dirty` for uncommitted inputs, and
+ * `untracked` for inputs outside any git checkout.
+ */
 export function revisionTag(rev: Revision): string {
+  if (rev.sha === UNKNOWN.sha) return "untracked";
   const date = rev.created.slice(0, 10).replace(/-/g, "");
   return `${date}-${rev.sha.slice(0, 7)}${rev.dirty ? "-dirty" : ""}`;
 }

@@ -31,6 +31,7 @@ export function stageContext(files: readonly ContextFile[], root: string = STAGE
   if (fs.existsSync(dir)) return dir;
 
   const tmp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+  fs.mkdirSync(tmp, { recursive: true, mode: 0o755 });
   for (const f of contents) {
     const target = path.join(tmp, f.rel);
     fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
@@ -50,14 +51,13 @@ export function stageContext(files: readonly ContextFile[], root: string = STAGE
 
 /** Every file under `dir` that its `.dockerignore` keeps, as ContextFiles. */
 export function contextFilesOf(dir: string): ContextFile[] {
-  const ignore = readDockerignore(path.join(dir, ".dockerignore"));
+  const ignored = readDockerignore(path.join(dir, ".dockerignore"));
   const out: ContextFile[] = [];
   const walk = (rel: string) => {
     for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
-      if (ignore(child)) continue;
       if (entry.isDirectory()) walk(child);
-      else if (entry.isFile()) out.push({ rel: child, from: path.join(dir, child) });
+      else if (entry.isFile() && !ignored(child)) out.push({ rel: child, from: path.join(dir, child) });
     }
   };
   walk("");
@@ -65,20 +65,25 @@ export function contextFilesOf(dir: string): ContextFile[] {
 }
 
 /**
- * A matcher for the common `.dockerignore` forms: `name`, `dir/`, `*.ext`, `**` and `?`. BuildKit
- * applies the real file again at build time; this only keeps ignored files out of the staged copy.
+ * A matcher for `.dockerignore` as Docker reads it: patterns with `*`, `**` and `?`, `!` to let a
+ * path back in, the last matching line wins, and a pattern that matches a folder matches all
+ * under it. BuildKit applies the real file again at build time; this only keeps ignored files out
+ * of the staged copy.
  */
 export function readDockerignore(file: string): (rel: string) => boolean {
   if (!fs.existsSync(file)) return () => false;
-  const patterns = fs
+  const rules = fs
     .readFileSync(file, "utf8")
     .split("\n")
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith("#") && !l.startsWith("!"))
-    .map((l) => globToRegExp(l.replace(/^\/+|\/+$/g, "")));
+    .filter((l) => l && !l.startsWith("#"))
+    .map((l) => ({ keep: l.startsWith("!"), re: globToRegExp(l.replace(/^!/, "").replace(/^\/+|\/+$/g, "")) }));
   return (rel) => {
     const parts = rel.split("/");
-    return parts.some((_, i) => patterns.some((re) => re.test(parts.slice(0, i + 1).join("/"))));
+    const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join("/"));
+    let ignored = false;
+    for (const rule of rules) if (prefixes.some((p) => rule.re.test(p))) ignored = !rule.keep;
+    return ignored;
   };
 }
 

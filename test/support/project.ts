@@ -16,7 +16,7 @@ export function tempProject(files: Readonly<Record<string, string>> = {}): strin
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-"));
   for (const f of fs.readdirSync(REPO).filter((f) => /^Pulumi\..*yaml$/.test(f))) fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
   fs.cpSync(path.join(REPO, "profiles"), path.join(dir, "profiles"), { recursive: true });
-  for (const d of ["examples", "dockerfiles"]) if (fs.existsSync(path.join(REPO, d))) fs.symlinkSync(path.join(REPO, d), path.join(dir, d));
+  for (const d of ["examples", "dockerfiles"]) if (fs.existsSync(path.join(REPO, d))) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
   fs.mkdirSync(path.join(dir, ".fleet"));
   fs.writeFileSync(path.join(dir, ".fleet", "base-image.ref"), `${PINNED_BASE}\n`);
   for (const [rel, text] of Object.entries(files)) {

@@ -1,0 +1,168 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { fakeDigest, Registered, recordResources, settled } from "../support/mocks";
+import { valueOf } from "../support/output";
+import { PINNED_BASE, REPO, tempProject } from "../support/project";
+
+/** What one stack registers, found by type and name. */
+interface Graph {
+  readonly all: Registered[];
+  readonly of: (type: string) => Registered[];
+  readonly named: (type: string, suffix: string) => Registered;
+  readonly outputs: { services: Record<string, any>; families: Record<string, string> };
+}
+
+const IMAGE = "docker-build:index:Image";
+const CONTAINER = "docker:index/container:Container";
+const profileEnv = (name: string) => Object.fromEntries(Object.entries(JSON.parse(fs.readFileSync(path.join(REPO, "profiles", `${name}.json`), "utf8")).env).map(([k, v]) => [k, String(v)]));
+
+/** Runs the program's config reader and Fleet for `stack` under mocks, and returns what it registered. */
+async function graphOf(stack: string, projectDir = tempProject()): Promise<Graph> {
+  const registered = recordResources(stack);
+  const pulumi = await import("@pulumi/pulumi");
+  const { readStackConfig } = await import("../../stack");
+  const { raw } = readStackConfig(projectDir, stack);
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v])));
+  const { loadFleet } = await import("../../config");
+  const { Fleet } = await import("../../components");
+  const fleet = new Fleet("fleet", { fleet: loadFleet(projectDir), projectDir });
+  const outputs = { services: await valueOf(fleet.services), families: await valueOf(fleet.families) };
+  await settled();
+  const of = (type: string) => registered.filter((r) => r.type === type);
+  const named = (type: string, suffix: string) => {
+    const hit = of(type).find((r) => r.name.endsWith(suffix));
+    assert.ok(hit, `no ${type} named *${suffix}; have ${of(type).map((r) => r.name).join(", ")}`);
+    return hit;
+  };
+  return { all: registered, of, named, outputs };
+}
+
+describe("the resource graph", function () {
+  this.timeout(60000);
+  const graphs: Record<string, Graph> = {};
+  before(async () => {
+    for (const stack of ["mainpc", "pc2", "local"]) graphs[stack] = await graphOf(stack);
+  });
+
+  for (const [stack, count] of [["mainpc", 9], ["pc2", 5], ["local", 10]] as const) {
+    it(`${stack}: one container per service placed on the machine, and nothing else`, () => {
+      const containers = graphs[stack].of(CONTAINER);
+      assert.equal(containers.length, count);
+      assert.equal(Object.keys(graphs[stack].outputs.services).length, count);
+      assert.equal(graphs[stack].of("docker:index/network:Network").length, 1);
+    });
+
+    it(`${stack}: every container's environment equals its profile's settings`, () => {
+      const want = profileEnv(stack);
+      for (const c of graphs[stack].of(CONTAINER)) {
+        const env = Object.fromEntries((c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
+        for (const [k, v] of Object.entries(want)) assert.equal(env[k], v, `${c.name}: ${k}`);
+        assert.match(env.HEALTH_PORT, /^\d+$/);
+      }
+    });
+  }
+
+  it("builds each service image FROM its own family, by digest", () => {
+    const g = graphs.mainpc;
+    const familyRef = (family: string) => `registry.home.arpa:5000/fleet/${family}@${fakeDigest(`fleet-${family}-image`)}`;
+    assert.equal(g.named(IMAGE, "model-ops-coordinator-image").inputs.buildArgs.FAMILY, familyRef("family-llm-cu121"));
+    assert.equal(g.named(IMAGE, "affective-processing-center-image").inputs.buildArgs.FAMILY, familyRef("family-torch-cu121"));
+    assert.equal(g.named(IMAGE, "memory-fusion-hub-image").inputs.buildArgs.FAMILY, familyRef("family-cpu-pydeps"));
+    assert.equal(g.named(IMAGE, "service-registry-image").inputs.buildArgs.FAMILY, familyRef("family-web"));
+    assert.equal(g.named(IMAGE, "system-digital-twin-image").inputs.buildArgs.FAMILY, familyRef("base-cpu-pydeps"));
+  });
+
+  it("builds the family tree: the root FROM the pinned base, each family FROM its parent by digest", () => {
+    const g = graphs.mainpc;
+    assert.match(g.named(IMAGE, "fleet-base-cpu-pydeps-image").inputs.buildArgs.BASE, /^registry\.home\.arpa:5000\/fleet\/debian-bookworm@sha256:[0-9a-f]{64}$/);
+    assert.equal(g.named(IMAGE, "fleet-family-llm-cu121-image").inputs.buildArgs.BASE, `registry.home.arpa:5000/fleet/family-torch-cu121@${fakeDigest("fleet-family-torch-cu121-image")}`);
+    assert.equal(g.named(IMAGE, "fleet-family-web-image").inputs.buildArgs.BASE, `registry.home.arpa:5000/fleet/base-cpu-pydeps@${fakeDigest("fleet-base-cpu-pydeps-image")}`);
+    assert.equal(graphs.local.named(IMAGE, "fleet-base-cpu-pydeps-image").inputs.buildArgs.BASE, PINNED_BASE);
+  });
+
+  it("pushes every image with a date-sha tag, registry cache and OCI labels, and never builds on preview", () => {
+    for (const img of graphs.pc2.of(IMAGE)) {
+      assert.equal(img.inputs.push, true);
+      assert.equal(img.inputs.buildOnPreview, false);
+      assert.equal(img.inputs.builder.name, "fleet");
+      assert.match(img.inputs.tags[0], /^registry\.home\.arpa:5000\/fleet\/[a-z0-9-]+:(\d{8}-[0-9a-f]{7}(-dirty)?|untracked)$/);
+      assert.match(img.inputs.cacheFrom[0].registry.ref, /:buildcache$/);
+      assert.equal(img.inputs.cacheTo[0].registry.mode, "max");
+      for (const l of ["org.opencontainers.image.revision", "org.opencontainers.image.source", "org.opencontainers.image.created"]) assert.ok(img.inputs.labels[l], `${img.name}: label ${l}`);
+      assert.ok(!/^\//.test(img.inputs.dockerfile.location ?? ""), "Dockerfile given inline, not by checkout path");
+    }
+  });
+
+  it("uses the light CPU locks for GPU families on local and the CUDA ones on mainpc", () => {
+    assert.equal(graphs.local.named(IMAGE, "fleet-family-torch-cu121-image").inputs.buildArgs.LOCK, "requirements/family-torch-cu121.cpu.lock");
+    assert.equal(graphs.mainpc.named(IMAGE, "fleet-family-torch-cu121-image").inputs.buildArgs.LOCK, "requirements/family-torch-cu121.lock");
+    assert.equal(graphs.local.named(IMAGE, "fleet-family-web-image").inputs.buildArgs.LOCK, "requirements/family-web.lock");
+  });
+
+  it("requests the profile's GPU for GPU services on mainpc and pc2, and none elsewhere", () => {
+    for (const stack of ["mainpc", "pc2", "local"]) {
+      for (const c of graphs[stack].of(CONTAINER)) {
+        const gpuService = /model-ops|affective|real-time-audio/.test(c.name);
+        const requests = c.inputs.deviceRequests;
+        if (gpuService && stack !== "local") assert.deepEqual(requests, [{ driver: "nvidia", deviceIds: ["0"], capabilities: ["gpu"] }], c.name);
+        else assert.equal(requests, undefined, `${stack} ${c.name} must not get a GPU`);
+      }
+    }
+  });
+
+  it("runs each container by the pushed repo@sha256 it was built as", () => {
+    const g = graphs.pc2;
+    const ref = `registry.home.arpa:5000/fleet/central-error-bus@${fakeDigest("fleet-central-error-bus-image")}`;
+    assert.equal(g.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name, ref);
+    assert.equal(g.outputs.services.CentralErrorBus.image, ref);
+    assert.equal(g.named(CONTAINER, "central-error-bus-container").inputs.image, fakeDigest(`${ref}-id`));
+    assert.equal(g.outputs.services.CentralErrorBus.healthUrl, "http://127.0.0.1:8150/health");
+  });
+
+  it("applies the CIS 5.x container settings to every container", () => {
+    for (const stack of ["mainpc", "local"]) {
+      const bind = stack === "local" ? "127.0.0.1" : "0.0.0.0";
+      for (const { name, inputs: c } of graphs[stack].of(CONTAINER)) {
+        const why = `${stack} ${name}`;
+        assert.equal(c.user, "10001:10001", why);
+        assert.equal(c.readOnly, true, why);
+        assert.deepEqual(c.capabilities, { drops: ["ALL"] }, why);
+        assert.deepEqual(c.securityOpts, ["no-new-privileges:true"], why);
+        assert.equal(c.restart, "on-failure", why);
+        assert.equal(c.maxRetryCount, 5, why);
+        assert.ok(c.memory > 0 && c.memorySwap === c.memory, why);
+        assert.ok(c.cpuShares > 0, why);
+        assert.ok(c.tmpfs["/tmp"], why);
+        assert.equal(c.wait, true, why);
+        assert.ok(c.healthcheck.tests.join(" ").includes("/health"), why);
+        assert.equal(c.privileged, undefined, why);
+        assert.equal(c.networkMode, undefined, `${why}: no host network`);
+        assert.equal(c.pidMode ?? c.ipcMode ?? c.utsMode, undefined, why);
+        assert.deepEqual(c.networksAdvanced.map((n: any) => n.name), ["fleet"], why);
+        for (const p of c.ports) assert.ok(p.ip === bind && p.external >= 1024, why);
+        assert.ok(c.volumes.every((v: any) => v.volumeName && !v.hostPath), `${why}: named volumes only, no host mounts`);
+        assert.equal(c.removeVolumes, false, why);
+        const labels = Object.fromEntries(c.labels.map((l: any) => [l.label, l.value]));
+        assert.match(labels["dev.fleet.revision"], /^([0-9a-f]{40}|unknown)$/, why);
+      }
+    }
+  });
+
+  it("proves a new image healthy in a canary before the container that uses it", () => {
+    const g = graphs.local;
+    const canary = g.named("command:local:Command", "central-error-bus-canary");
+    assert.match(canary.inputs.create, /docker run -d --name "\$name" --network fleet --user 10001:10001/);
+    assert.match(canary.inputs.create, /did not report healthy on \/health within 90s; the running container was left as it was/);
+    assert.ok(canary.inputs.triggers.some((t: string) => t.includes("central-error-bus@sha256:")));
+  });
+
+  it("builds nothing for a service whose image the stack forces, and runs that image", async () => {
+    const forced = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
+    const text = fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8") + `  fleet:images: { CentralErrorBus: "${forced}" }\n`;
+    const g = await graphOf("local", tempProject({ "Pulumi.local.yaml": text }));
+    assert.ok(!g.of(IMAGE).some((i) => i.name.includes("central-error-bus")));
+    assert.equal(g.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name, forced);
+    assert.equal(g.of(CONTAINER).length, 10);
+  });
+});

@@ -1,0 +1,77 @@
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { contextPaths } from "../../source/dockerfile";
+import { gitRevisions, revisionTag } from "../../source/git";
+import { contextFilesOf, readDockerignore, stageContext } from "../../source/stage";
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-src-"));
+function tree(files: Record<string, string>, mode = 0o644): string {
+  const dir = tmp();
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+    fs.chmodSync(path.join(dir, rel), mode);
+  }
+  return dir;
+}
+
+describe("build contexts", () => {
+  it("stage the same content to the same place whatever the checkout's file modes", () => {
+    const root = tmp();
+    const a = tree({ "app/main.py": "print(1)\n", "requirements.lock": "x==1\n" }, 0o644);
+    const b = tree({ "app/main.py": "print(1)\n", "requirements.lock": "x==1\n" }, 0o664);
+    fs.chmodSync(path.join(b, "app"), 0o775);
+    const sa = stageContext(contextFilesOf(a), root);
+    const sb = stageContext(contextFilesOf(b), root);
+    assert.equal(sa, sb);
+    assert.equal(fs.statSync(path.join(sa, "app/main.py")).mode & 0o777, 0o644);
+    assert.equal(fs.statSync(path.join(sa, "app")).mode & 0o777, 0o755);
+  });
+
+  it("stage different content to a different place", () => {
+    const root = tmp();
+    const a = stageContext(contextFilesOf(tree({ "app/main.py": "print(1)\n" })), root);
+    const b = stageContext(contextFilesOf(tree({ "app/main.py": "print(2)\n" })), root);
+    assert.notEqual(a, b);
+  });
+
+  it("leave out what .dockerignore excludes, with allow-lists and the last match winning", () => {
+    const dir = tree({ ".dockerignore": "*\n!app/\n!requirements.lock\n**/__pycache__\n", "app/a.py": "", "app/__pycache__/a.pyc": "", "notes.md": "", "requirements.lock": "" });
+    assert.deepEqual(contextFilesOf(dir).map((f) => f.rel).sort(), ["app/a.py", "requirements.lock"]);
+    const ignored = readDockerignore(path.join(dir, ".dockerignore"));
+    assert.equal(ignored("models/x.bin"), true);
+  });
+
+  it("find what a Dockerfile copies from its context, with build args expanded", () => {
+    const df = "ARG BASE\nFROM ${BASE} AS b\nARG LOCK=requirements/x.lock\nCOPY ${LOCK} /tmp/r.lock\nCOPY --from=b /opt /opt\nCOPY healthcheck.py a.py /x/\nRUN --mount=type=bind,source=tools,target=/t true\n";
+    assert.deepEqual(contextPaths(df, { LOCK: "requirements/y.cpu.lock" }).sort(), ["a.py", "healthcheck.py", "requirements/y.cpu.lock", "tools"]);
+    assert.deepEqual(contextPaths(df, {}).sort(), ["a.py", "healthcheck.py", "requirements/x.lock", "tools"]);
+  });
+});
+
+describe("revisions", () => {
+  it("name the last commit that touched an image's inputs, not HEAD, and see uncommitted edits", () => {
+    const dir = tree({ "svc/a.py": "1\n", "README.md": "r\n" });
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
+    git("init", "-q");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one");
+    const first = git("rev-parse", "HEAD");
+    fs.writeFileSync(path.join(dir, "README.md"), "r2\n");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "two");
+    const rev = gitRevisions(dir)(["svc"]);
+    assert.equal(rev.sha, first);
+    assert.equal(rev.dirty, false);
+    assert.match(revisionTag(rev), new RegExp(`^\\d{8}-${first.slice(0, 7)}$`));
+    fs.writeFileSync(path.join(dir, "svc/a.py"), "2\n");
+    assert.equal(gitRevisions(dir)(["svc"]).dirty, true);
+    assert.match(revisionTag(gitRevisions(dir)(["svc"])), /-dirty$/);
+  });
+
+  it("are `untracked` outside git", () => {
+    assert.equal(revisionTag(gitRevisions(tmp())(["x"])), "untracked");
+  });
+});
