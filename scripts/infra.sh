@@ -1,0 +1,447 @@
+#!/usr/bin/env bash
+# Bring up the local infrastructure the "local" stack needs, idempotently:
+#   1. Docker engine (Debian docker.io, dockerd started in the background)
+#   2. A plain HTTP registry on 127.0.0.1:5000 (Debian docker-registry) + skopeo
+#   3. BuildKit (buildkitd/buildctl compiled from the Go module, cached by version),
+#      registered as the buildx "remote" builder named "fleet" for @pulumi/docker-build
+#   4. The base image 127.0.0.1:5000/fleet/debian-bookworm:base (debootstrap), pinned
+#      by registry digest in .fleet/base-image.ref (relative to the current directory)
+#
+# Run from the repo root as `npm run infra`. A second run only checks and prints the summary.
+# Set FLEET_INFRA_CHECK=1 to also run a BuildKit smoke build (RUN step with network).
+# Everything started here is stopped again by scripts/infra-down.sh (pid files in $FLEET_CACHE/run).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=env.sh
+source "$SCRIPT_DIR/env.sh"
+
+BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.34.2}"
+BUILDKIT_MODULE="github.com/moby/buildkit"
+BUILDKIT_ADDR="unix:///run/buildkit/buildkitd.sock"
+BUILDER_NAME="fleet"
+REGISTRY="127.0.0.1:5000"
+BASE_REPO="$REGISTRY/fleet/debian-bookworm"
+BASE_TAG="base"
+BASE_REF_FILE=".fleet/base-image.ref"
+DOCKER_CFG_DIR="${DOCKER_CONFIG:-$HOME/.docker}"
+
+RUN_DIR="$FLEET_CACHE/run"
+LOG_DIR="$FLEET_CACHE/log"
+mkdir -p "$FLEET_CACHE/bin" "$RUN_DIR" "$LOG_DIR" "$FLEET_CACHE/toolchain"
+
+T0=$SECONDS
+say()  { printf '[infra %3ss] %s\n' "$((SECONDS - T0))" "$*"; }
+die()  { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+APT_UPDATED=0
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  export DEBIAN_FRONTEND=noninteractive
+  if ((APT_UPDATED == 0)); then
+    say "apt-get update"
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "apt-get install ${missing[*]}"
+  # Keep package maintainer scripts from starting services (dockerd, the registry
+  # on :5000 with Debian's default config): this script starts them itself.
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    own_policy=1
+  fi
+  local rc=0
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOG_DIR/apt-install.log" 2>&1 || rc=$?
+  ((own_policy)) && rm -f "$policy"
+  ((rc == 0)) || { tail -n 30 "$LOG_DIR/apt-install.log" >&2; die "apt-get install ${missing[*]} failed"; }
+}
+
+# pid_alive NAME -> 0 if $RUN_DIR/NAME.pid names a live process that is still NAME's
+# program (guards against a recycled pid after a machine restart)
+pid_alive() {
+  local f="$RUN_DIR/$1.pid" pid exe
+  [[ -s $f ]] || return 1
+  pid=$(<"$f")
+  kill -0 "$pid" 2>/dev/null || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  case $1 in
+    registry) [[ $exe == */docker-registry ]] ;;
+    *) [[ $exe == */"$1" ]] ;;
+  esac
+}
+
+# start_bg NAME LOGFILE CMD... : start CMD detached (own session), record its pid
+start_bg() {
+  local name=$1 log=$2
+  shift 2
+  setsid "$@" >>"$log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+# wait_for DESC TIMEOUT LOGFILE CMD... : poll CMD until it succeeds
+wait_for() {
+  local desc=$1 timeout=$2 log=$3 i
+  shift 3
+  for ((i = 0; i < timeout * 4; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.25
+  done
+  echo "---- last lines of $log ----" >&2
+  tail -n 40 "$log" >&2 || true
+  die "$desc not ready after ${timeout}s"
+}
+
+# write_if_changed FILE : write stdin to FILE only when the content differs; returns 0 if changed
+write_if_changed() {
+  local file=$1 tmp
+  tmp=$(mktemp)
+  cat >"$tmp"
+  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  mkdir -p "$(dirname "$file")"
+  mv "$tmp" "$file"
+  chmod 644 "$file"
+  return 0
+}
+
+# Debian sources of the host (bookworm, bookworm-updates, bookworm-security), as
+# "URI SUITE COMPONENTS" lines, read from the host's apt configuration.
+host_debian_sources() {
+  local f
+  {
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+      [[ -f $f ]] || continue
+      awk '$1 == "deb" {
+             i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+             uri = $i; suite = $(i+1); comps = ""
+             for (j = i+2; j <= NF; j++) comps = comps " " $j
+             print uri, suite, comps }' "$f"
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [[ -f $f ]] || continue
+      awk 'function flush() {
+             if (types ~ /(^| )deb( |$)/ && enabled != "no")
+               for (u in U) for (s in S) print U[u], S[s], comps
+             delete U; delete S; types = ""; comps = ""; enabled = "" }
+           /^[ \t]*#/ { next }
+           /^[ \t]*$/ { flush(); next }
+           { key = tolower($1); sub(/:$/, "", key); $1 = ""; val = substr($0, 2) }
+           key == "types" { types = val }
+           key == "uris" { n = split(val, a, " "); for (k = 1; k <= n; k++) U[k] = a[k] }
+           key == "suites" { n = split(val, a, " "); for (k = 1; k <= n; k++) S[k] = a[k] }
+           key == "components" { comps = val }
+           key == "enabled" { enabled = tolower(val) }
+           END { flush() }' "$f"
+    done
+  } | awk '$2 ~ /^bookworm(-updates|-security)?$/ && !seen[$0]++' | sort -s -k2,2
+}
+
+# ---------------------------------------------------------------------------
+# 1. Docker engine
+# ---------------------------------------------------------------------------
+say "== Docker engine"
+apt_install docker.io iptables ca-certificates curl
+# Debian's docker.io is 20.10 (API 1.41). /usr/local/bin/docker may be a newer
+# client (28.x, API 1.50, no buildx plugin) that comes first on PATH. We put the
+# matching Debian client first on PATH via $FLEET_CACHE/bin (env.sh prepends it),
+# so `docker` is always the client that belongs to the engine.
+ln -sfn /usr/bin/docker "$FLEET_CACHE/bin/docker"
+hash -r
+
+if docker info >/dev/null 2>&1; then
+  say "dockerd already running"
+else
+  if [[ -S /var/run/docker.sock ]] && ! pid_alive dockerd; then
+    say "removing stale docker socket"
+    rm -f /var/run/docker.sock
+  fi
+  if ! pid_alive dockerd; then
+    say "starting dockerd (log: $LOG_DIR/dockerd.log)"
+    start_bg dockerd "$LOG_DIR/dockerd.log" /usr/sbin/dockerd --host unix:///var/run/docker.sock
+  fi
+  wait_for dockerd 60 "$LOG_DIR/dockerd.log" docker info
+  say "dockerd ready"
+fi
+ENGINE_VERSION=$(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})')
+
+# Check that the other docker clients on PATH (e.g. /usr/local/bin/docker 28.x) also talk
+# to this engine; they negotiate the API version down, DOCKER_API_VERSION=1.41 is the fallback.
+mapfile -t other_clients < <(type -ap docker | xargs -r readlink -f | awk '!seen[$0]++')
+for cli in "${other_clients[@]}"; do
+  [[ $cli == /usr/bin/docker ]] && continue
+  if "$cli" version >/dev/null 2>&1; then
+    say "note: $cli ($("$cli" version --format '{{.Client.Version}}' 2>/dev/null)) also works with engine $ENGINE_VERSION"
+  elif DOCKER_API_VERSION=1.41 "$cli" version >/dev/null 2>&1; then
+    say "note: $cli needs DOCKER_API_VERSION=1.41 with this engine; 'docker' from \$FLEET_CACHE/bin is the Debian client"
+  else
+    say "note: $cli does not work with engine $ENGINE_VERSION; use 'docker' from \$FLEET_CACHE/bin (source scripts/env.sh)"
+  fi
+done
+
+# ---------------------------------------------------------------------------
+# 2. Registry on 127.0.0.1:5000
+# ---------------------------------------------------------------------------
+say "== Registry $REGISTRY"
+apt_install docker-registry skopeo
+REG_CONF="$FLEET_CACHE/registry-config.yml"
+mkdir -p "$FLEET_CACHE/registry"
+reg_conf_changed=0
+if write_if_changed "$REG_CONF" <<EOF
+# Written by scripts/infra.sh
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $FLEET_CACHE/registry
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: $REGISTRY
+  headers:
+    X-Content-Type-Options: [nosniff]
+EOF
+then
+  reg_conf_changed=1
+fi
+
+registry_up() { curl -fs -o /dev/null "http://$REGISTRY/v2/"; }
+if ((reg_conf_changed)) && pid_alive registry; then
+  say "registry config changed: restarting registry"
+  kill "$(<"$RUN_DIR/registry.pid")" || true
+  for _ in $(seq 40); do pid_alive registry || break; sleep 0.25; done
+fi
+if registry_up; then
+  say "registry already answering on http://$REGISTRY/v2/"
+else
+  pid_alive registry || {
+    say "starting docker-registry (log: $LOG_DIR/registry.log)"
+    start_bg registry "$LOG_DIR/registry.log" /usr/bin/docker-registry serve "$REG_CONF"
+  }
+  wait_for registry 30 "$LOG_DIR/registry.log" registry_up
+  say "registry ready"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. BuildKit (compiled from the Go module, cached by version)
+# ---------------------------------------------------------------------------
+say "== BuildKit $BUILDKIT_VERSION"
+apt_install runc git
+BK_DIR="$FLEET_CACHE/toolchain/buildkit-$BUILDKIT_VERSION"
+if [[ -x $BK_DIR/buildkitd && -x $BK_DIR/buildctl ]]; then
+  say "buildkit binaries cached in $BK_DIR"
+else
+  command -v go >/dev/null || { [[ -x /usr/local/go/bin/go ]] && export PATH="$PATH:/usr/local/go/bin"; }
+  command -v go >/dev/null || die "go is needed to compile buildkit"
+  say "compiling buildkitd + buildctl $BUILDKIT_VERSION with $(go env GOVERSION) (a few minutes, log: $LOG_DIR/buildkit-build.log)"
+  tmp_bin=$(mktemp -d "$FLEET_CACHE/toolchain/.buildkit-build.XXXXXX")
+  ldflags="-s -w -X $BUILDKIT_MODULE/version.Version=$BUILDKIT_VERSION -X $BUILDKIT_MODULE/version.Package=$BUILDKIT_MODULE"
+  goenv=(env CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
+    GOMODCACHE="$FLEET_CACHE/go/mod" GOCACHE="$FLEET_CACHE/go/cache")
+  # buildkit's go.mod has exclude directives, so `go install pkg@version` refuses it:
+  # fetch the module source and build inside a writable copy of it instead.
+  if ! {
+    src=$("${goenv[@]}" go mod download -json "$BUILDKIT_MODULE@$BUILDKIT_VERSION" |
+      sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') &&
+      [[ -n $src && -f $src/go.mod ]] &&
+      cp -r "$src" "$tmp_bin/src" && chmod -R u+w "$tmp_bin/src" &&
+      (cd "$tmp_bin/src" && "${goenv[@]}" go build -mod=mod -trimpath -ldflags "$ldflags" \
+        -o "$tmp_bin/" ./cmd/buildkitd ./cmd/buildctl)
+  } >"$LOG_DIR/buildkit-build.log" 2>&1; then
+    tail -n 30 "$LOG_DIR/buildkit-build.log" >&2
+    rm -rf "$tmp_bin"
+    die "compiling buildkit failed"
+  fi
+  rm -rf "$tmp_bin/src"
+  rm -rf "$BK_DIR"
+  mv "$tmp_bin" "$BK_DIR"
+  chmod 755 "$BK_DIR"
+  say "buildkit compiled into $BK_DIR"
+fi
+ln -sfn "$BK_DIR/buildkitd" "$FLEET_CACHE/bin/buildkitd"
+ln -sfn "$BK_DIR/buildctl" "$FLEET_CACHE/bin/buildctl"
+"$BK_DIR/buildkitd" --version | grep -q " $BUILDKIT_VERSION" || die "buildkitd does not report version $BUILDKIT_VERSION"
+
+BK_CONF="$FLEET_CACHE/buildkit/buildkitd.toml"
+BK_ROOT="$FLEET_CACHE/buildkit/root"
+mkdir -p "$BK_ROOT" /run/buildkit
+bk_conf_changed=0
+# networkMode "host": RUN steps share the host network namespace, so they reach the
+# Debian mirror (and 127.0.0.1) without CNI plugins or NAT; this machine has none.
+if write_if_changed "$BK_CONF" <<EOF
+# Written by scripts/infra.sh
+root = "$BK_ROOT"
+
+[log]
+  format = "text"
+
+[grpc]
+  address = ["$BUILDKIT_ADDR"]
+
+[worker.oci]
+  enabled = true
+  binary = "/usr/sbin/runc"
+  snapshotter = "overlayfs"
+  networkMode = "host"
+  gc = true
+  reservedSpace = "2GB"
+  maxUsedSpace = "30GB"
+  minFreeSpace = "10GB"
+
+[worker.containerd]
+  enabled = false
+
+[registry."$REGISTRY"]
+  http = true
+  insecure = true
+EOF
+then
+  bk_conf_changed=1
+fi
+
+bk_up() { "$BK_DIR/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null 2>&1; }
+if ((bk_conf_changed)) && pid_alive buildkitd; then
+  say "buildkitd config changed: restarting buildkitd"
+  kill "$(<"$RUN_DIR/buildkitd.pid")" || true
+  for _ in $(seq 60); do pid_alive buildkitd || break; sleep 0.25; done
+fi
+if bk_up; then
+  say "buildkitd already running on $BUILDKIT_ADDR"
+else
+  if ! pid_alive buildkitd; then
+    rm -f /run/buildkit/buildkitd.sock
+    say "starting buildkitd (log: $LOG_DIR/buildkitd.log)"
+    start_bg buildkitd "$LOG_DIR/buildkitd.log" "$BK_DIR/buildkitd" --config "$BK_CONF"
+  fi
+  wait_for buildkitd 60 "$LOG_DIR/buildkitd.log" bk_up
+  say "buildkitd ready"
+fi
+BK_REPORTED=$("$BK_DIR/buildctl" --addr "$BUILDKIT_ADDR" debug info 2>/dev/null | awk '/^BuildKit:/ {print $NF; exit}' || true)
+BK_REPORTED=${BK_REPORTED:-$BUILDKIT_VERSION}
+
+# buildx store entry for the remote builder (format of docker/buildx store.NodeGroup)
+if write_if_changed "$DOCKER_CFG_DIR/buildx/instances/$BUILDER_NAME" <<EOF
+{"Name":"$BUILDER_NAME","Driver":"remote","Nodes":[{"Name":"${BUILDER_NAME}0","Endpoint":"$BUILDKIT_ADDR"}],"Dynamic":false}
+EOF
+then
+  say "wrote buildx builder $DOCKER_CFG_DIR/buildx/instances/$BUILDER_NAME"
+else
+  say "buildx builder '$BUILDER_NAME' already registered"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. Base image
+# ---------------------------------------------------------------------------
+say "== Base image $BASE_REPO:$BASE_TAG"
+registry_digest() { # repo-path tag -> manifest digest from the registry
+  curl -fsSI \
+    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+    -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    "http://$REGISTRY/v2/$1/manifests/$2" 2>/dev/null |
+    tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" {print $2}'
+}
+BASE_PATH=${BASE_REPO#"$REGISTRY"/}
+digest=$(registry_digest "$BASE_PATH" "$BASE_TAG" || true)
+if [[ -n $digest ]]; then
+  say "registry already has $BASE_REPO:$BASE_TAG"
+else
+  apt_install debootstrap
+  mapfile -t SOURCES < <(host_debian_sources)
+  ((${#SOURCES[@]})) || die "no bookworm source found in /etc/apt/sources.list{,.d}"
+  MIRROR=""
+  for s in "${SOURCES[@]}"; do
+    read -r uri suite _ <<<"$s"
+    if [[ $suite == bookworm ]]; then MIRROR=$uri; break; fi
+  done
+  [[ -n $MIRROR ]] || die "no 'bookworm' suite in the host apt sources"
+  ROOTFS="$FLEET_CACHE/rootfs/debian-bookworm"
+  rm -rf "$ROOTFS"
+  mkdir -p "$ROOTFS"
+  say "debootstrap --variant=minbase bookworm from the host's mirror (~90 s, log: $LOG_DIR/debootstrap.log)"
+  if ! debootstrap --variant=minbase bookworm "$ROOTFS" "$MIRROR" >"$LOG_DIR/debootstrap.log" 2>&1; then
+    tail -n 30 "$LOG_DIR/debootstrap.log" >&2
+    die "debootstrap failed"
+  fi
+  # apt sources inside the image: the same Debian sources as the host
+  {
+    echo "# bookworm sources, taken from the build host's apt configuration"
+    for s in "${SOURCES[@]}"; do
+      read -r uri suite comps <<<"$s"
+      echo "deb $uri $suite ${comps:-main}"
+    done
+  } >"$ROOTFS/etc/apt/sources.list"
+  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin \
+    "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/archives/partial/* \
+    "$ROOTFS"/var/cache/debconf/*-old "$ROOTFS"/var/lib/dpkg/*-old \
+    "$ROOTFS"/var/log/*.log "$ROOTFS"/var/log/apt/* "$ROOTFS"/tmp/* "$ROOTFS"/root/.bash_history
+  # /etc/resolv.conf and /etc/hostname come from the container runtime
+  : >"$ROOTFS/etc/resolv.conf"
+  : >"$ROOTFS/etc/hostname"
+  say "importing rootfs into docker and pushing $BASE_REPO:$BASE_TAG"
+  tar --numeric-owner -C "$ROOTFS" -c . |
+    docker import \
+      -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      -c 'CMD ["bash"]' \
+      -m "debootstrap --variant=minbase bookworm" \
+      - "$BASE_REPO:$BASE_TAG" >/dev/null
+  docker push "$BASE_REPO:$BASE_TAG" >"$LOG_DIR/base-push.log" 2>&1 || {
+    cat "$LOG_DIR/base-push.log" >&2
+    die "docker push $BASE_REPO:$BASE_TAG failed"
+  }
+  rm -rf "$ROOTFS"
+  digest=$(registry_digest "$BASE_PATH" "$BASE_TAG")
+  [[ -n $digest ]] || die "pushed $BASE_REPO:$BASE_TAG but the registry reports no digest"
+fi
+BASE_REF="$BASE_REPO@$digest"
+mkdir -p "$(dirname "$BASE_REF_FILE")"
+if write_if_changed "$BASE_REF_FILE" <<<"$BASE_REF"; then
+  say "wrote $BASE_REF_FILE"
+fi
+
+# ---------------------------------------------------------------------------
+# optional smoke build: RUN step with network, through BuildKit
+# ---------------------------------------------------------------------------
+if [[ ${FLEET_INFRA_CHECK:-0} == 1 ]]; then
+  say "== BuildKit smoke build (FLEET_INFRA_CHECK=1)"
+  ctx=$(mktemp -d)
+  printf 'FROM %s\nRUN apt-get update\n' "$BASE_REF" >"$ctx/Dockerfile"
+  "$BK_DIR/buildctl" --addr "$BUILDKIT_ADDR" build --frontend dockerfile.v0 \
+    --local context="$ctx" --local dockerfile="$ctx" --no-cache >"$LOG_DIR/smoke-build.log" 2>&1 || {
+    tail -n 30 "$LOG_DIR/smoke-build.log" >&2
+    rm -rf "$ctx"
+    die "smoke build failed (RUN apt-get update inside BuildKit)"
+  }
+  rm -rf "$ctx"
+  say "smoke build ok: RUN steps reach the Debian mirror"
+fi
+
+# ---------------------------------------------------------------------------
+# 5. Summary
+# ---------------------------------------------------------------------------
+cat <<EOF
+
+fleet local infrastructure is up ($((SECONDS - T0)) s)
+  docker engine : $ENGINE_VERSION, client $(docker version --format '{{.Client.Version}}') = $FLEET_CACHE/bin/docker -> /usr/bin/docker
+  registry      : http://$REGISTRY (storage $FLEET_CACHE/registry)
+  builder       : $BUILDER_NAME (buildx remote driver) -> $BUILDKIT_ADDR, BuildKit $BK_REPORTED, OCI worker, network host
+  base image    : $BASE_REF
+                  (pinned in $(pwd)/$BASE_REF_FILE)
+  stop with     : bash scripts/infra-down.sh
+EOF
