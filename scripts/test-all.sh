@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Every test of the project, in order: unit (no engine), then the real Docker engine, then the
+# real Pulumi engine. Each suite's counts are added up; the last line is "N passed, N failed".
+#   npm run test:all
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/env.sh
+log_dir="$FLEET_CACHE/log"
+mkdir -p "$log_dir"
+passed=0 failed=0 broken=()
+
+# run_suite NAME COMMAND...: runs a mocha suite, echoes its output, adds its counts.
+run_suite() {
+  local name=$1; shift
+  local out="$log_dir/test-$name.log" start=$SECONDS
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$out"
+  local rc=${PIPESTATUS[0]}
+  local p f
+  p=$(grep -Eo '^ +[0-9]+ passing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  f=$(grep -Eo '^ +[0-9]+ failing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  passed=$((passed + p)); failed=$((failed + f))
+  if ((rc != 0 && f == 0)); then failed=$((failed + 1)); broken+=("$name (exit $rc)"); fi
+  echo "=== $name: $p passed, $f failed, exit $rc, $((SECONDS - start))s"
+}
+
+# run_step NAME COMMAND...: a set-up step; its failure counts as one failed test and stops the run.
+run_step() {
+  local name=$1; shift
+  echo "=== $name: $*"
+  local start=$SECONDS
+  if ! "$@"; then
+    failed=$((failed + 1)); broken+=("$name")
+    echo "=== $name failed after $((SECONDS - start))s"
+    return 1
+  fi
+  echo "=== $name: done in $((SECONDS - start))s"
+}
+
+run_suite unit npx mocha
+if run_step infra bash scripts/infra.sh; then
+  run_suite images npx mocha --config .mocharc.images.json
+  if run_step toolchain bash scripts/toolchain.sh; then
+    run_suite e2e npx mocha --config .mocharc.e2e.json
+  fi
+fi
+
+((${#broken[@]})) && echo "failed steps: ${broken[*]}"
+echo "Tests: $passed passed, $failed failed"
+((failed == 0))
