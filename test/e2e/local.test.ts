@@ -1,0 +1,154 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { changedSteps, checkout, engineEnv, get, imagesBuilt, must, run, Step } from "../support/engine";
+
+/**
+ * The main job for real: `pulumi up` on the local stack with the real engine, providers, BuildKit,
+ * registry and Docker engine. The steps run in order and share one backend, as a user's would.
+ */
+describe("pulumi up on the local stack, end to end", function () {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-e2e-"));
+  const env = engineEnv(path.join(work, "state"));
+  fs.mkdirSync(path.join(work, "state"));
+  const results: Record<string, unknown> = {};
+  let a = "";
+  let b = "";
+  const CEB = "services/central-error-bus";
+
+  const pulumi = (cwd: string, ...args: string[]) => run("pulumi", [...args, "--stack", "local", "--non-interactive"], { cwd, env });
+  const up = (cwd: string, label: string) => {
+    const log = path.join(work, `${label}.events.json`);
+    const r = pulumi(cwd, "up", "--yes", "--skip-preview", "--event-log", log);
+    const steps = fs.existsSync(log) ? changedSteps(log) : [];
+    results[label] = { seconds: r.seconds, imagesBuilt: imagesBuilt(steps), changed: steps.length };
+    return { ...r, steps };
+  };
+  const containerIds = () => {
+    const out = must("docker", ["ps", "--filter", "label=dev.fleet.stack=local", "--format", "{{.Names}} {{.ID}}"], { cwd: work }).stdout.trim();
+    return Object.fromEntries(out ? out.split("\n").map((l) => l.split(" ")) : []);
+  };
+  const services = (cwd: string) => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", "local"], { cwd, env }).stdout) as Record<string, { healthUrl: string; image: string }>;
+  const assertHealthy = async (cwd: string) => {
+    const all = services(cwd);
+    assert.equal(Object.keys(all).length, 10, "ten services on the local stack");
+    for (const [name, s] of Object.entries(all)) {
+      const res = await get(s.healthUrl);
+      assert.deepEqual([res.status, JSON.parse(res.body)], [200, { status: "ok" }], `${name} at ${s.healthUrl}`);
+    }
+  };
+  const fail = (what: string, r: { status: number; stdout: string; stderr: string }) =>
+    assert.fail(`${what} exited ${r.status}\n${r.stdout.split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-40).join("\n")}`);
+
+  before(function () {
+    // Checkout A, plus a commit that gives CentralErrorBus a source folder of its own, so that one
+    // service's source can change alone. Checkout B is a second clone of that commit under another umask.
+    a = checkout(path.join(work, "a"), "0022");
+    must("bash", ["scripts/infra.sh"], { cwd: a, env, timeoutSeconds: 1800 });
+    // Stack init first: it may write the stack's encryption salt, which B must share.
+    must("pulumi", ["stack", "init", "local", "--non-interactive"], { cwd: a, env });
+    fs.cpSync(path.join(a, "examples/reference-service"), path.join(a, CEB), { recursive: true });
+    const stackFile = path.join(a, "Pulumi.local.yaml");
+    fs.writeFileSync(stackFile, fs.readFileSync(stackFile, "utf8").replace(/^config:\n/m, `config:\n  fleet:sources: { CentralErrorBus: ${CEB} }\n`));
+    must("git", ["add", "-A", "."], { cwd: a });
+    must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "CentralErrorBus from a folder of its own"], { cwd: a });
+    b = checkout(path.join(work, "b"), "0002", a);
+    must("bash", ["scripts/infra.sh"], { cwd: b, env, timeoutSeconds: 1800 });
+  });
+
+  after(() => {
+    fs.mkdirSync(path.resolve(__dirname, "../../results"), { recursive: true });
+    fs.writeFileSync(path.resolve(__dirname, "../../results/e2e.json"), JSON.stringify(results, null, 2) + "\n");
+  });
+
+  it("brings every service up from nothing, answering {\"status\":\"ok\"} on its health port", async () => {
+    const r = up(a, "cold-up");
+    if (r.status !== 0) fail("pulumi up", r);
+    assert.equal(imagesBuilt(r.steps), 15, "5 families and 10 service images");
+    await assertHealthy(a);
+    for (const name of Object.keys(containerIds())) {
+      const user = must("docker", ["inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.State.Health.Status}}", name], { cwd: work }).stdout.trim();
+      assert.equal(user, "10001:10001 true healthy", name);
+    }
+  });
+
+  it("changes nothing on a second up from another checkout of the same commit with another umask", async () => {
+    const before = containerIds();
+    const preview = pulumi(b, "preview", "--expect-no-changes");
+    if (preview.status !== 0) fail("pulumi preview --expect-no-changes in the second checkout", preview);
+    const r = up(b, "noop-up");
+    if (r.status !== 0) fail("pulumi up", r);
+    assert.equal(imagesBuilt(r.steps), 0, "no image rebuilt");
+    assert.deepEqual(r.steps, [], "no resource changed");
+    assert.deepEqual(containerIds(), before, "every container kept its ID");
+  });
+
+  it("changes exactly one service's image and container when only its source changes", async () => {
+    const before = containerIds();
+    fs.appendFileSync(path.join(b, CEB, "app/__init__.py"), "\n# a change to CentralErrorBus alone\n");
+    const preview = pulumi(b, "preview", "--json");
+    if (preview.status !== 0) fail("pulumi preview", preview);
+    const steps = (JSON.parse(preview.stdout).steps as Step[]).filter((s) => s.op !== "same");
+    assert.ok(steps.length > 0, "the preview shows the change");
+    for (const s of steps) assert.match(s.urn, /central-error-bus/, `only CentralErrorBus changes, but ${s.op} ${s.urn}`);
+    assert.ok(steps.some((s) => s.type === "docker-build:index:Image"), "its image is rebuilt");
+    assert.ok(steps.some((s) => s.type === "docker:index/container:Container"), "its container is replaced");
+    const r = up(b, "one-service-up");
+    if (r.status !== 0) fail("pulumi up", r);
+    assert.equal(imagesBuilt(r.steps), 1);
+    const after = containerIds();
+    for (const [name, id] of Object.entries(before)) {
+      if (name === "fleet-central-error-bus") assert.notEqual(after[name], id, "CentralErrorBus has a new container");
+      else assert.equal(after[name], id, `${name} kept its container`);
+    }
+    await assertHealthy(b);
+  });
+
+  it("fails an up whose image never gets healthy, and leaves the running service running", async () => {
+    const before = containerIds()["fleet-central-error-bus"];
+    const main = path.join(b, CEB, "app/__main__.py");
+    const good = fs.readFileSync(main, "utf8");
+    fs.writeFileSync(main, "import time\n\n# Never listens: a build that passes but a service that never gets healthy.\ntime.sleep(10**6)\n");
+    const r = up(b, "broken-up");
+    assert.notEqual(r.status, 0, "the update fails");
+    assert.match(r.stdout + r.stderr, /CentralErrorBus: image 127\.0\.0\.1:5000\/fleet\/central-error-bus@sha256:[0-9a-f]{64} did not report healthy on \/health within \d+s; the running container was left as it was/);
+    assert.equal(containerIds()["fleet-central-error-bus"], before, "the running container was not touched");
+    assert.deepEqual(JSON.parse((await get(services(b).CentralErrorBus.healthUrl)).body), { status: "ok" });
+
+    fs.writeFileSync(main, good);
+    const fixed = up(b, "fixed-up");
+    if (fixed.status !== 0) fail("pulumi up after the fix", fixed);
+    await assertHealthy(b);
+  });
+
+  it("rejects a malformed stack file in preview with the same message as render", () => {
+    const file = path.join(b, "Pulumi.local.yaml");
+    const good = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, good.replace("fleet:machine: local", "fleet:machine: pc3"));
+    try {
+      const rendered = run("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "local"], { cwd: b, env });
+      assert.equal(rendered.status, 1);
+      const message = rendered.stderr.trim();
+      assert.match(message, /Pulumi\.local\.yaml: fleet:machine: must be one of mainpc, pc2, local; got "pc3"/);
+      const preview = pulumi(b, "preview");
+      assert.notEqual(preview.status, 0);
+      for (const line of message.split("\n")) assert.ok((preview.stdout + preview.stderr).includes(line.trim()), `preview shows: ${line}\n--- it printed:\n${preview.stdout}${preview.stderr}`);
+      assert.doesNotMatch(preview.stdout + preview.stderr, /at .*\.(ts|js):\d+:\d+/, "no stack trace");
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+  });
+
+  it("destroys every container, the network and the pulled images, and keeps the data volumes", () => {
+    const r = pulumi(b, "destroy", "--yes");
+    if (r.status !== 0) fail("pulumi destroy", r);
+    const q = (...args: string[]) => must("docker", args, { cwd: work }).stdout.trim();
+    assert.equal(q("ps", "-a", "--filter", "label=dev.fleet.stack=local", "--format", "{{.Names}}"), "");
+    assert.equal(q("network", "ls", "--filter", "name=^fleet$", "--format", "{{.Name}}"), "");
+    assert.equal(q("images", "--filter", "reference=127.0.0.1:5000/fleet/*", "--format", "{{.Repository}}@{{.Digest}}").split("\n").filter((l) => l && !l.includes("debian-bookworm")).join("\n"), "");
+    const volumes = q("volume", "ls", "--filter", "name=fleet-", "--format", "{{.Name}}").split("\n").filter(Boolean);
+    assert.equal(volumes.length, 10, `ten data volumes survive: ${volumes.join(", ")}`);
+    must("docker", ["volume", "rm", ...volumes], { cwd: work });
+  });
+});

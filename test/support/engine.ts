@@ -1,0 +1,89 @@
+import { spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO } from "./project";
+
+/** Where the toolchain and infrastructure scripts keep their binaries. */
+export const FLEET_CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+
+/** The environment a user's shell has after `source scripts/env.sh`, with its own backend. */
+export function engineEnv(stateDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    FLEET_CACHE,
+    PATH: `${path.join(FLEET_CACHE, "bin")}:${process.env.PATH}`,
+    PULUMI_BACKEND_URL: `file://${stateDir}`,
+    PULUMI_CONFIG_PASSPHRASE: "",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
+  };
+}
+
+/** The result of a command, with its output joined for messages. */
+export interface Ran {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly seconds: number;
+}
+
+/** Runs a command to completion (no shell); never throws on a non-zero exit. */
+export function run(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutSeconds?: number }): Ran {
+  const start = Date.now();
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: (opts.timeoutSeconds ?? 1800) * 1000 });
+  return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? `\n${r.error.message}` : ""), seconds: (Date.now() - start) / 1000 };
+}
+
+/** Like run, but fails with the command's output when it exits non-zero. */
+export function must(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutSeconds?: number }): Ran {
+  const r = run(cmd, args, opts);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status} in ${opts.cwd}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
+  return r;
+}
+
+function tail(text: string, lines = 60): string {
+  return text.split("\n").slice(-lines).join("\n");
+}
+
+/** One step the engine took on a resource, from an update's event log. */
+export interface Step {
+  readonly op: string;
+  readonly urn: string;
+  readonly type: string;
+}
+
+/** The steps of an update from `--event-log`, leaving out "same" and reads. */
+export function changedSteps(eventLog: string): Step[] {
+  return fs
+    .readFileSync(eventLog, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .filter((e) => e.resourcePreEvent)
+    .map((e) => e.resourcePreEvent.metadata)
+    .filter((m) => !["same", "read", "refresh"].includes(m.op))
+    .map((m) => ({ op: m.op, urn: m.urn, type: m.type }));
+}
+
+/** How many images an update's steps built. */
+export function imagesBuilt(steps: readonly Step[]): number {
+  return new Set(steps.filter((s) => s.type === "docker-build:index:Image" && /create|update|replace/.test(s.op)).map((s) => s.urn)).size;
+}
+
+/**
+ * A checkout of the project at its HEAD commit in a new directory, made under `umask`, with the
+ * project's node_modules linked in. `from` is the repository to clone.
+ */
+export function checkout(dir: string, umask: string, from: string = REPO): string {
+  must("sh", ["-c", `umask ${umask} && git clone -q "$0" "$1"`, from, dir], { cwd: os.tmpdir() });
+  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+/** GET a URL on this machine; resolves to status and body. */
+export async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
