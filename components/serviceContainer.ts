@@ -42,7 +42,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
     const { service: s } = args;
     const child = { parent: this };
 
-    const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: true }, child);
+    const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false }, child);
     const volume = new docker.Volume(
       `${name}-data`,
       { name: `fleet-${s.slug}-data`, labels: [{ label: "dev.fleet.service", value: s.name }] },
