@@ -4,6 +4,7 @@ import { STACK_KEYS, StackConfig, stackSchema } from "./schema";
 /**
  * Turns `fleet:` config as the engine hands it over (every value a string; objects as JSON) into a
  * validated StackConfig. `file` names the stack file in errors. Keys are given without `fleet:`.
+ * An empty value means "not set" (Pulumi.yaml gives optional and required keys an empty default).
  */
 export function decodeStackConfig(raw: Readonly<Record<string, string>>, file: string): StackConfig {
   const problems: string[] = [];
@@ -14,6 +15,7 @@ export function decodeStackConfig(raw: Readonly<Record<string, string>>, file: s
       problems.push(problem(file, `fleet:${key}`, `is not a fleet setting; known settings: ${Object.keys(STACK_KEYS).map((k) => `fleet:${k}`).join(", ")}`));
       continue;
     }
+    if (value === "") continue;
     typed[key] = decodeValue(kind, value, (msg) => problems.push(problem(file, `fleet:${key}`, msg, value)));
   }
   if (problems.length) throw new FleetInputError(problems);

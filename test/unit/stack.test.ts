@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { FleetInputError } from "../../errors";
 import { renderFleet, resolveStack } from "../../scripts/render";
-import { decodeStackConfig, readStackConfig } from "../../stack";
+import YAML from "yaml";
+import { decodeStackConfig, readStackConfig, STACK_KEYS } from "../../stack";
 import { PINNED_BASE, REPO, tempProject } from "../support/project";
 
 /** A stack file with `lines` (`fleet:key: value`) replacing its own settings of those keys or added. */
@@ -34,6 +35,15 @@ describe("stacks", () => {
     assert.equal(raw.healthTimeoutSeconds, "120");
     assert.equal(raw.cpuOnly, "false");
     assert.equal(raw.services, JSON.stringify({ phases: ["4.2", "4.3", "4.4"] }));
+  });
+
+  it("are declared in Pulumi.yaml, every fleet setting with a description and a default", () => {
+    const project = YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"));
+    assert.deepEqual(Object.keys(project.config).sort(), Object.keys(STACK_KEYS).sort());
+    for (const [key, decl] of Object.entries<any>(project.config)) {
+      assert.ok(decl.description && decl.default !== undefined, key);
+      assert.equal(decl.type, undefined, `${key}: no engine-side type, so one validator speaks`);
+    }
   });
 
   it("decode engine values: integers, booleans and mappings", () => {
