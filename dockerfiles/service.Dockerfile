@@ -1,0 +1,50 @@
+# The one Dockerfile of every fleet service, multi-stage.
+# Build: context = the service's source folder (requirements.lock + the `app` package),
+#   FAMILY = the family image as repo@sha256:..., SERVICE_NAME, SERVICE_PORT, HEALTH_PORT.
+#   Hardware settings are not build args: one image serves every machine, the profile arrives
+#   as container environment.
+
+ARG FAMILY
+
+# ---- builder: the service's own locked deps into a separate prefix, and its bytecode --------
+FROM ${FAMILY} AS builder
+USER root
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
+COPY requirements.lock /tmp/requirements.lock
+# Hash-checked wheels only (CIS 4.11). What the family's venv already carries at the same
+# version is skipped, so on a family that has the service's deps nothing is added.
+# pip-ca: optional CA bundle as a build secret, never stored in the image.
+RUN --mount=type=cache,target=/root/.cache/pip \
+    --mount=type=secret,id=pip-ca \
+    if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
+ && mkdir -p /opt/app/deps \
+ && pip install --prefix=/opt/app/deps --require-hashes --no-deps --only-binary=:all: \
+      --no-warn-script-location -r /tmp/requirements.lock
+COPY app/ /opt/app/src/app/
+# Bytecode is written at build time because the runtime root filesystem is read-only;
+# unchecked-hash pycs do not depend on file timestamps, only on content.
+RUN python -m compileall -q --invalidation-mode unchecked-hash /opt/app/src
+
+# ---- runtime: the family plus the service's deps and code, nothing of the builder ----------
+FROM ${FAMILY}
+COPY --from=builder /opt/app/deps /opt/app/deps
+COPY --from=builder /opt/app/src /opt/app/src
+ARG SERVICE_NAME=reference-service
+ARG SERVICE_PORT=8000
+ARG HEALTH_PORT=8001
+# The prefix layout of Debian's python3.11: <prefix>/lib/python3.11/site-packages.
+ENV SERVICE_NAME=${SERVICE_NAME} \
+    SERVICE_PORT=${SERVICE_PORT} \
+    HEALTH_PORT=${HEALTH_PORT} \
+    PYTHONPATH=/opt/app/src:/opt/app/deps/lib/python3.11/site-packages
+LABEL org.opencontainers.image.title=${SERVICE_NAME}
+EXPOSE ${SERVICE_PORT} ${HEALTH_PORT}
+WORKDIR /opt/app/src
+USER 10001:10001
+# The probe (from base-cpu-pydeps) reads HEALTH_PORT from the environment, so a port changed at
+# runtime is still the one probed.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["python", "/usr/local/lib/fleet/healthcheck.py"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["tini", "--"]
+CMD ["python", "-m", "app"]

@@ -1,0 +1,82 @@
+"""The ASGI application: plain ASGI, so the only dependency is the server (uvicorn).
+
+One application object serves both listening sockets and routes by the local port: the health
+port answers only ``GET /health`` (so a probe never reaches service routes), the service port
+answers ``/`` and ``/info``. Every worker serves both ports, so a healthy answer means a worker
+that also takes traffic is alive.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Awaitable, Callable
+
+from .settings import Settings
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+# The exact bytes of the fleet's health contract (the plan: /health -> {"status":"ok"}).
+HEALTH_BODY = b'{"status":"ok"}'
+
+SETTINGS = Settings.from_env()
+
+
+def info(settings: Settings) -> dict[str, Any]:
+    """What this worker runs with: identity, revision and the hardware profile as received."""
+    return {
+        "service": settings.service_name,
+        "revision": settings.revision,
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "pid": os.getpid(),
+        "workers": settings.workers,
+        "ports": {"service": settings.service_port, "health": settings.health_port},
+        "profile": dict(settings.profile),
+    }
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    if scope["type"] == "lifespan":
+        # Nothing to load; answering lifespan keeps uvicorn from logging that it is unsupported.
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    if scope["type"] != "http":
+        return
+
+    method, path = scope["method"], scope["path"]
+    local_port = (scope.get("server") or (None, None))[1]
+    on_health_port = local_port == SETTINGS.health_port
+    on_service_port = local_port == SETTINGS.service_port
+
+    if method != "GET":
+        await _respond(send, 405, _json({"error": "method not allowed"}))
+    elif path == "/health" and on_health_port:
+        await _respond(send, 200, HEALTH_BODY)
+    elif path == "/" and on_service_port:
+        await _respond(send, 200, _json({"service": SETTINGS.service_name}))
+    elif path == "/info" and on_service_port:
+        await _respond(send, 200, _json(info(SETTINGS)))
+    else:
+        await _respond(send, 404, _json({"error": "not found", "path": path}))

@@ -1,0 +1,184 @@
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+
+/**
+ * Small helpers for tests and benches that drive the real engine: run a command, build and push
+ * an image through the BuildKit daemon that `npm run infra` starts, and poll an HTTP endpoint.
+ */
+
+const CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+const firstExisting = (...candidates: string[]) => candidates.find((c) => fs.existsSync(c)) ?? candidates[candidates.length - 1];
+
+/** The docker client that matches the engine (Debian's 20.10 client; a newer one may not speak its API). */
+export const DOCKER = process.env.FLEET_DOCKER ?? firstExisting(path.join(CACHE, "bin", "docker"), "/usr/bin/docker", "docker");
+/** buildctl, compiled by `npm run infra`. */
+export const BUILDCTL = process.env.FLEET_BUILDCTL ?? firstExisting(path.join(CACHE, "bin", "buildctl"), "buildctl");
+/** The BuildKit daemon the Pulumi program's builder also uses. */
+export const BUILDKIT_ADDR = process.env.BUILDKIT_HOST ?? "unix:///run/buildkit/buildkitd.sock";
+/** The local registry (plain HTTP). */
+export const REGISTRY = process.env.FLEET_REGISTRY ?? "127.0.0.1:5000";
+
+/** What a finished command left. */
+export interface RunResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `cmd args` without a shell; resolves with its exit code and output, whatever the code. */
+export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; cwd?: string; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 600_000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd}: ${err.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Runs `cmd args` and returns its trimmed stdout; a non-zero exit throws with the command and its last output. */
+export async function mustRun(cmd: string, args: readonly string[], opts: { timeoutMs?: number; cwd?: string } = {}): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) {
+    const tail = (r.stderr || r.stdout).trim().split("\n").slice(-25).join("\n");
+    throw new Error(`\`${path.basename(cmd)} ${args.join(" ")}\` exited ${r.code}:\n${tail}`);
+  }
+  return r.stdout.trim();
+}
+
+/** `docker args...` with the engine's own client. */
+export const docker = (...args: string[]) => mustRun(DOCKER, args);
+
+/** An image build through BuildKit, pushed to the registry. */
+export interface BuildRequest {
+  /** Build context directory. */
+  readonly context: string;
+  /** The Dockerfile (may lie outside the context, as service.Dockerfile does). */
+  readonly dockerfile: string;
+  /** `repo:tag` to push. */
+  readonly name: string;
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Build without the layer cache (BuildKit's cache mounts, e.g. pip's wheel cache, stay). */
+  readonly noCache?: boolean;
+}
+
+/** A pushed image. */
+export interface BuiltImage {
+  /** `repo@sha256:...`: what children build FROM and containers run. */
+  readonly ref: string;
+  readonly digest: string;
+  readonly seconds: number;
+}
+
+/**
+ * A CA bundle for pip inside builds, passed as the optional `pip-ca` build secret: needed where
+ * outbound TLS is inspected by a proxy whose CA only the host trusts. FLEET_PIP_CA, PIP_CERT or
+ * SSL_CERT_FILE if set, else the host's system bundle.
+ */
+export function pipCaBundle(): string | undefined {
+  const candidates = [process.env.FLEET_PIP_CA, process.env.PIP_CERT, process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"];
+  return candidates.find((c): c is string => !!c && fs.existsSync(c));
+}
+
+/** Builds `req` with buildctl, pushes it, and returns its `repo@sha256:` reference. */
+export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
+  const meta = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), "metadata.json");
+  const args = [
+    "--addr", BUILDKIT_ADDR, "build", "--progress=plain",
+    "--frontend", "dockerfile.v0",
+    "--local", `context=${req.context}`,
+    "--local", `dockerfile=${path.dirname(req.dockerfile)}`,
+    "--opt", `filename=${path.basename(req.dockerfile)}`,
+    "--opt", "platform=linux/amd64",
+    "--output", `type=image,name=${req.name},push=true,registry.insecure=true`,
+    "--metadata-file", meta,
+  ];
+  for (const [k, v] of Object.entries(req.buildArgs ?? {})) args.push("--opt", `build-arg:${k}=${v}`);
+  for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--opt", `label:${k}=${v}`);
+  const ca = pipCaBundle();
+  if (ca) args.push("--secret", `id=pip-ca,src=${ca}`);
+  if (req.noCache) args.push("--no-cache");
+  const started = Date.now();
+  try {
+    await mustRun(BUILDCTL, args, { timeoutMs: 1_500_000 });
+    const digest: string = JSON.parse(fs.readFileSync(meta, "utf8"))["containerimage.digest"];
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest ?? "")) throw new Error(`build of ${req.name} reported no image digest`);
+    return { ref: `${req.name.replace(/:[^:/]+$/, "")}@${digest}`, digest, seconds: (Date.now() - started) / 1000 };
+  } catch (err) {
+    throw new Error(`building ${req.name} from ${path.relative(process.cwd(), req.dockerfile)} failed: ${(err as Error).message}`);
+  } finally {
+    fs.rmSync(path.dirname(meta), { recursive: true, force: true });
+  }
+}
+
+/** An HTTP answer. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** One GET, no proxy, no retries. */
+export function httpGet(url: string, timeoutMs = 3000): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+  });
+}
+
+/** Polls `probe` until it returns a value that is not undefined; throws `what` with the last error after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 500): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not reached after ${timeoutMs / 1000} s${last ? ` (last error: ${last})` : ""}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Polls `url` until it answers 200; returns that answer. */
+export const waitForHttp = (url: string, timeoutMs = 30_000) =>
+  waitFor(`GET ${url} answering 200`, timeoutMs, async () => {
+    const a = await httpGet(url);
+    return a.status === 200 ? a : undefined;
+  });
+
+/** Why the engine-backed tests cannot run here, or undefined when they can. */
+export async function engineMissing(baseRefFile: string): Promise<string | undefined> {
+  const needs: string[] = [];
+  if ((await run(DOCKER, ["info"]).catch(() => ({ code: 1 }))).code !== 0) needs.push(`no Docker engine answers \`${DOCKER} info\``);
+  if ((await run(BUILDCTL, ["--addr", BUILDKIT_ADDR, "debug", "workers"]).catch(() => ({ code: 1 }))).code !== 0) needs.push(`no BuildKit daemon on ${BUILDKIT_ADDR}`);
+  if ((await httpGet(`http://${REGISTRY}/v2/`).catch(() => ({ status: 0 }))).status !== 200) needs.push(`no registry on http://${REGISTRY}/v2/`);
+  if (!fs.existsSync(baseRefFile)) needs.push(`no base image reference in ${baseRefFile}`);
+  return needs.length ? `${needs.join("; ")}. Start them with \`npm run infra\`.` : undefined;
+}
+
+/** `docker image inspect` size of `ref` in bytes (uncompressed, as `docker images` shows it). */
+export async function imageSize(ref: string): Promise<number> {
+  return Number(await docker("image", "inspect", "--format", "{{.Size}}", ref));
+}

@@ -1,0 +1,84 @@
+import * as fs from "fs";
+import * as path from "path";
+import { FAMILIES, SERVICES } from "../../catalog";
+import { buildAndPush, BuiltImage, mustRun, REGISTRY } from "./docker";
+
+/**
+ * Builds of the real Dockerfiles the way the Pulumi components build them (same contexts, build
+ * args and revision label), with the CPU locks, for the image tests and the size bench.
+ */
+
+/** The repository root. */
+export const REPO = path.resolve(__dirname, "..", "..");
+/** Where `npm run infra` writes the pinned Debian base image reference. */
+export const BASE_REF_FILE = path.join(REPO, ".fleet", "base-image.ref");
+/** The family build context. */
+export const DOCKERFILES = path.join(REPO, "dockerfiles");
+/** The reference service's source folder: the context of every service build here. */
+export const REFERENCE_SERVICE = path.join(REPO, "examples", "reference-service");
+
+/** Family names, parents before children (the catalog's order). */
+export const FAMILY_ORDER: readonly string[] = FAMILIES.map((f) => f.name);
+
+/** The lock a CPU-only machine installs for `family`: the light one, present for every family. */
+export const cpuLock = (family: string) => `requirements/${family}.cpu.lock`;
+
+/** The first catalog service of each family: its name and ports label the test service built on that family. */
+export function sampleServiceOf(family: string): { name: string; servicePort: number; healthPort: number } {
+  const s = SERVICES.find((x) => x.family === family);
+  if (!s) throw new Error(`no service of the catalog uses family ${family}`);
+  return { name: s.name, servicePort: s.ports.service, healthPort: s.ports.health };
+}
+
+/** `git rev-parse HEAD`, the revision label the Pulumi program puts on images. */
+export const gitHead = () => mustRun("git", ["rev-parse", "HEAD"], { cwd: REPO });
+
+/** The pinned Debian base image reference written by `npm run infra`. */
+export function baseImageRef(): string {
+  const ref = fs.readFileSync(BASE_REF_FILE, "utf8").trim();
+  if (!/@sha256:[0-9a-f]{64}$/.test(ref)) throw new Error(`${BASE_REF_FILE} holds ${JSON.stringify(ref)}, not a repo@sha256: reference`);
+  return ref;
+}
+
+/** Builds every family, parents first, each FROM its parent's pushed digest. */
+export async function buildFamilies(repoPrefix: string, opts: { noCache?: boolean; log?: (line: string) => void } = {}): Promise<Map<string, BuiltImage>> {
+  const built = new Map<string, BuiltImage>();
+  const base = baseImageRef();
+  for (const family of FAMILIES) {
+    const parent = family.parent ? built.get(family.parent)?.ref : base;
+    if (!parent) throw new Error(`family ${family.name}: its parent ${family.parent} was not built first`);
+    const image = await buildAndPush({
+      context: DOCKERFILES,
+      dockerfile: path.join(DOCKERFILES, `${family.name}.Dockerfile`),
+      name: `${REGISTRY}/${repoPrefix}/${family.name}:test`,
+      buildArgs: { BASE: parent, LOCK: cpuLock(family.name) },
+      noCache: opts.noCache,
+    });
+    opts.log?.(`built ${family.name} in ${image.seconds.toFixed(1)} s: ${image.ref}`);
+    built.set(family.name, image);
+  }
+  return built;
+}
+
+/** Builds the reference service on `familyRef` with service.Dockerfile (or another service Dockerfile, for the bench). */
+export async function buildService(
+  repoPrefix: string,
+  family: string,
+  familyRef: string,
+  opts: { dockerfile?: string; suffix?: string; revision: string; noCache?: boolean },
+): Promise<BuiltImage> {
+  const sample = sampleServiceOf(family);
+  return buildAndPush({
+    context: REFERENCE_SERVICE,
+    dockerfile: opts.dockerfile ?? path.join(DOCKERFILES, "service.Dockerfile"),
+    name: `${REGISTRY}/${repoPrefix}/reference-on-${family}${opts.suffix ?? ""}:test`,
+    buildArgs: {
+      FAMILY: familyRef,
+      SERVICE_NAME: sample.name,
+      SERVICE_PORT: String(sample.servicePort),
+      HEALTH_PORT: String(sample.healthPort),
+    },
+    labels: { "org.opencontainers.image.revision": opts.revision },
+    noCache: opts.noCache,
+  });
+}
