@@ -10,6 +10,17 @@
 # Run from the repo root as `npm run infra`. A second run only checks and prints the summary.
 # Set FLEET_INFRA_CHECK=1 to also run a BuildKit smoke build (RUN step with network).
 # Everything started here is stopped again by scripts/infra-down.sh (pid files in $FLEET_CACHE/run).
+#
+# Notes for the Pulumi program (@pulumi/docker-build 0.0.22, builder { name: "fleet" }):
+#  - buildkitd runs on the host, so it reaches the registry at 127.0.0.1:5000 directly
+#    (plain HTTP, allowed by buildkitd.toml); RUN steps use the host network (no CNI).
+#  - Use ONE export per Image: `push: true` without `exports`, or `push: false` with a
+#    single `exports: [{ registry: {...} }]`. docker-build 0.0.22 validates in Check()
+#    before it has asked the builder for its BuildKit version, so push + exports fails
+#    with "multiple exports require a v0.13 buildkit daemon or newer" even on v0.34.
+#  - No `# syntax=` lines in Dockerfiles: the frontend image cannot be pulled here.
+#  - dockerd (20.10) treats 127.0.0.0/8 registries as insecure by default, so
+#    containers can run images by 127.0.0.1:5000/...@sha256: reference.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
