@@ -159,7 +159,7 @@ describe("the resource graph", function () {
 
   it("builds nothing for a service whose image the stack forces, and runs that image", async () => {
     const forced = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
-    const text = fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8") + `  fleet:images: { CentralErrorBus: "${forced}" }\n`;
+    const text = fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8").replace(/^config:\n/m, `config:\n  fleet:images: { CentralErrorBus: "${forced}" }\n`);
     const g = await graphOf("local", tempProject({ "Pulumi.local.yaml": text }));
     assert.ok(!g.of(IMAGE).some((i) => i.name.includes("central-error-bus")));
     assert.equal(g.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name, forced);

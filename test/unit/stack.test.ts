@@ -14,7 +14,7 @@ function stackWith(stack: string, ...lines: string[]): string {
   for (const line of lines) {
     const key = line.slice(0, line.indexOf(":", "fleet:".length));
     const re = new RegExp(`^  ${key}:.*(\\n    .*)*$`, "m");
-    text = re.test(text) ? text.replace(re, `  ${line}`) : `${text}  ${line}\n`;
+    text = re.test(text) ? text.replace(re, `  ${line}`) : text.replace(/^config:\n/m, `config:\n  ${line}\n`);
   }
   return text;
 }
