@@ -1,21 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedFamily } from "../stack";
-import { buildImage } from "./images";
+import { buildImage, ImageBuildArgs } from "./images";
 
 /** Arguments of a FamilyImage. */
-export interface FamilyImageArgs {
-  /** The family, as the stack resolved it. */
+export interface FamilyImageArgs extends ImageBuildArgs {
+  /** The family, as the stack resolved it; `dockerfile` is the text of its dockerfiles/<family>.Dockerfile. */
   readonly family: ResolvedFamily;
   /** The image it is built FROM, pinned by digest: the parent family's ref, or the base image. */
   readonly from: pulumi.Input<string>;
-  /** Staged build context holding the family's lock (see source/stage.ts). */
-  readonly context: string;
-  /** Text of dockerfiles/<family>.Dockerfile. */
-  readonly dockerfile: string;
-  /** Name of the buildx builder. */
-  readonly builder: string;
-  /** Whether `pulumi preview` builds too. Defaults to false. */
-  readonly buildOnPreview?: boolean;
 }
 
 /** A family base image, built FROM its parent by digest and pushed to the stack's registry. */

@@ -2,6 +2,18 @@ import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
 import { ImagePlan } from "../stack";
 
+/** Arguments every image component takes besides what it builds. */
+export interface ImageBuildArgs {
+  /** Staged build context directory (see source/stage.ts). */
+  readonly context: string;
+  /** Dockerfile text, given inline so no checkout path becomes an input. */
+  readonly dockerfile: string;
+  /** Name of the buildx builder. */
+  readonly builder: string;
+  /** Whether `pulumi preview` builds too. Defaults to false. */
+  readonly buildOnPreview?: boolean;
+}
+
 /** What every fleet image build shares. */
 export interface BuildSpec {
   /** The build plan: repository, tag and labels. */

@@ -1,21 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedService } from "../stack";
-import { buildImage } from "./images";
+import { buildImage, ImageBuildArgs } from "./images";
 
 /** Arguments of a ServiceImage. */
-export interface ServiceImageArgs {
-  /** The service, as the stack resolved it; its image plan must be a build. */
+export interface ServiceImageArgs extends ImageBuildArgs {
+  /** The service, as the stack resolved it; its image plan must be a build. `dockerfile` is the
+   * text of dockerfiles/service.Dockerfile (multi-stage, shared by every service) and `context`
+   * a staged copy of the service's source folder. */
   readonly service: ResolvedService;
   /** Its family's image, pinned by digest: a family change rebuilds exactly its descendants. */
   readonly family: pulumi.Input<string>;
-  /** Staged copy of the service's source directory. */
-  readonly context: string;
-  /** Text of dockerfiles/service.Dockerfile (multi-stage, shared by every service). */
-  readonly dockerfile: string;
-  /** Name of the buildx builder. */
-  readonly builder: string;
-  /** Whether `pulumi preview` builds too. Defaults to false. */
-  readonly buildOnPreview?: boolean;
 }
 
 /** A service image: the shared multi-stage Dockerfile over the service's source, FROM its family. */
