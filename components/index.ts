@@ -3,3 +3,4 @@ export * from "./serviceImage";
 export * from "./serviceContainer";
 export * from "./fleet";
 export * from "./health";
+export * from "./healthCanary";

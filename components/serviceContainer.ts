@@ -1,8 +1,8 @@
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedService } from "../stack";
 import { canaryScript, HEALTH_PROBE } from "./health";
+import { HealthCanary } from "./healthCanary";
 
 /** Arguments of a ServiceContainer. */
 export interface ServiceContainerArgs {
@@ -48,18 +48,16 @@ export class ServiceContainer extends pulumi.ComponentResource {
       { name: `fleet-${s.slug}-data`, labels: [{ label: "dev.fleet.service", value: s.name }] },
       { ...child, retainOnDelete: args.retainVolume ?? true },
     );
-    const canary = new command.local.Command(
+    const canary = new HealthCanary(
       `${name}-canary`,
       {
-        create: pulumi
+        image: args.image,
+        dockerHost: args.dockerHost,
+        script: pulumi
           .all([args.image, args.network])
           .apply(([image, network]) =>
             canaryScript({ service: s.name, slug: s.slug, image, network, env: s.env, memoryMiB: s.limits.memoryMiB, timeoutSeconds: args.healthTimeoutSeconds }),
           ),
-        interpreter: ["/bin/bash", "-c"],
-        environment: { DOCKER_HOST: args.dockerHost },
-        triggers: [args.image, JSON.stringify(s.env)],
-        logging: "stdoutAndStderr",
       },
       { ...child, dependsOn: [pulled] },
     );

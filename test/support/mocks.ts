@@ -30,7 +30,6 @@ export function recordResources(stack: string): Registered[] {
           state.contextHash = fakeDigest(`${args.name}-context`);
         }
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = fakeDigest(`${args.inputs.name}-id`);
-        if (args.type === "command:local:Command") state.stdout = "healthy";
         return { id: `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {

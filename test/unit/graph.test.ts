@@ -151,10 +151,10 @@ describe("the resource graph", function () {
 
   it("proves a new image healthy in a canary before the container that uses it", () => {
     const g = graphs.local;
-    const canary = g.named("command:local:Command", "central-error-bus-canary");
-    assert.match(canary.inputs.create, /docker run -d --name "\$name" --network fleet --user 10001:10001/);
-    assert.match(canary.inputs.create, /did not report healthy on \/health within 90s; the running container was left as it was/);
-    assert.ok(canary.inputs.triggers.some((t: string) => t.includes("central-error-bus@sha256:")));
+    const canary = g.named("pulumi-nodejs:dynamic/fleet:HealthCanary", "central-error-bus-canary");
+    assert.match(canary.inputs.script, /docker run -d --name "\$name" --network fleet --user 10001:10001/);
+    assert.match(canary.inputs.script, /did not report healthy on \/health within 90s; the running container was left as it was/);
+    assert.match(canary.inputs.image, /central-error-bus@sha256:/);
   });
 
   it("builds nothing for a service whose image the stack forces, and runs that image", async () => {
