@@ -75,7 +75,7 @@ command -v node >/dev/null || die "node is needed to stamp the schema version"
 
 export GOMODCACHE=$FLEET_CACHE/go/mod
 export GOCACHE=$FLEET_CACHE/go/build
-export GOFLAGS=-mod=mod
+export GOFLAGS="-mod=mod -buildvcs=false"
 export GOTOOLCHAIN=local
 # Build tag of the upstream module: leaves out docker_compose (a plugin
 # framework resource that the SDKv2 bridge does not serve anyway).
