@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FleetInputError, invalidStackMessage } from "./errors";
 import { gitRevisions } from "./source/git";
-import { decodeStackConfig, ResolvedFleet, resolveFleet } from "./stack";
+import { decodeStackConfig, pipCaFile, ResolvedFleet, resolveFleet } from "./stack";
 
 /**
  * The only reader of Pulumi config. It hands every `fleet:` value, exactly as the engine gives it
@@ -18,10 +18,11 @@ export function loadFleet(projectDir: string = __dirname): ResolvedFleet {
       .map(([key, value]) => [key.slice("fleet:".length), value]),
   );
   try {
-    return resolveFleet({ stack, stackFile, config: decodeStackConfig(raw, stackFile), projectDir, revisionOf: gitRevisions(projectDir) });
+    return resolveFleet({ stack, stackFile, config: decodeStackConfig(raw, stackFile), projectDir, revisionOf: gitRevisions(projectDir), pipCaFile: pipCaFile() });
   } catch (e) {
     // A RunError is printed as its message alone: the user sees what to fix, not a stack trace.
     if (e instanceof FleetInputError) throw new pulumi.RunError(invalidStackMessage(stack, e));
     throw e;
   }
 }
+

@@ -28,6 +28,7 @@ export class FamilyImage extends pulumi.ComponentResource {
         buildArgs: { BASE: args.from, LOCK: args.family.lock },
         builder: args.builder,
         buildOnPreview: args.buildOnPreview ?? false,
+        secrets: args.secrets,
       },
       { parent: this },
     );

@@ -44,6 +44,7 @@ export class Fleet extends pulumi.ComponentResource {
     const { fleet, projectDir } = args;
     const child = { parent: this };
     const read = (rel: string) => fs.readFileSync(path.join(projectDir, rel), "utf8");
+    const secrets = fleet.pipCaFile ? { "pip-ca": pulumi.secret(fs.readFileSync(fleet.pipCaFile, "utf8")) } : undefined;
 
     const familyRefs = new Map<string, pulumi.Output<string>>();
     for (const f of fleet.families) {
@@ -57,6 +58,7 @@ export class Fleet extends pulumi.ComponentResource {
           dockerfile,
           builder: fleet.builder,
           buildOnPreview: fleet.buildOnPreview,
+          secrets,
         },
         child,
       );
@@ -85,6 +87,7 @@ export class Fleet extends pulumi.ComponentResource {
                 dockerfile: serviceDockerfile,
                 builder: fleet.builder,
                 buildOnPreview: fleet.buildOnPreview,
+                secrets,
               },
               child,
             ).ref;

@@ -12,6 +12,8 @@ export interface ImageBuildArgs {
   readonly builder: string;
   /** Whether `pulumi preview` builds too. Defaults to false. */
   readonly buildOnPreview?: boolean;
+  /** Build secrets by id, never stored in the image (the Dockerfiles read an optional `pip-ca`). Defaults to none. */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /** What every fleet image build shares. */
@@ -28,6 +30,8 @@ export interface BuildSpec {
   readonly builder: string;
   /** Whether `pulumi preview` builds too. */
   readonly buildOnPreview: boolean;
+  /** Build secrets by id (the Dockerfiles read an optional `pip-ca`). */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -49,6 +53,7 @@ export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomRes
       platforms: ["linux/amd64"],
       push: true,
       buildOnPreview: spec.buildOnPreview,
+      secrets: spec.secrets ? { ...spec.secrets } : undefined,
       cacheFrom: [{ registry: { ref: cache } }],
       cacheTo: [{ registry: { ref: cache, mode: "max", imageManifest: true, ociMediaTypes: true } }],
     },

@@ -37,6 +37,7 @@ export class ServiceImage extends pulumi.ComponentResource {
         },
         builder: args.builder,
         buildOnPreview: args.buildOnPreview ?? false,
+        secrets: args.secrets,
       },
       { parent: this },
     );

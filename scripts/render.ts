@@ -5,7 +5,7 @@
 import * as path from "path";
 import { FleetInputError, invalidStackMessage } from "../errors";
 import { gitRevisions } from "../source/git";
-import { decodeStackConfig, readStackConfig, ResolvedFleet, resolveFleet } from "../stack";
+import { decodeStackConfig, pipCaFile, readStackConfig, ResolvedFleet, resolveFleet } from "../stack";
 
 /** The JSON shape printed by render. */
 export function renderFleet(fleet: ResolvedFleet): object {
@@ -34,7 +34,7 @@ export function renderFleet(fleet: ResolvedFleet): object {
 /** Resolves `stack` from the project's files, as the engine would. */
 export function resolveStack(projectDir: string, stack: string): ResolvedFleet {
   const { file, raw } = readStackConfig(projectDir, stack);
-  return resolveFleet({ stack, stackFile: file, config: decodeStackConfig(raw, file), projectDir, revisionOf: gitRevisions(projectDir) });
+  return resolveFleet({ stack, stackFile: file, config: decodeStackConfig(raw, file), projectDir, revisionOf: gitRevisions(projectDir), pipCaFile: pipCaFile() });
 }
 
 function main(argv: string[]): number {

@@ -51,3 +51,13 @@ export function readStackConfig(projectDir: string, stack: string): { file: stri
   }
   return { file, raw };
 }
+
+/**
+ * The CA bundle pip inside builds must trust, where outbound TLS is inspected by a proxy whose CA
+ * only the host trusts: FLEET_PIP_CA, else pip's own PIP_CERT. It reaches builds as the `pip-ca`
+ * build secret, so it is never stored in an image.
+ */
+export function pipCaFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env.FLEET_PIP_CA ?? env.PIP_CERT;
+  return file && fs.existsSync(file) ? file : undefined;
+}

@@ -74,6 +74,8 @@ export interface ResolvedFleet {
   readonly healthTimeoutSeconds: number;
   readonly buildOnPreview: boolean;
   readonly retainVolumes: boolean;
+  /** A CA bundle that pip inside builds must trust (a TLS-inspecting proxy), or undefined. */
+  readonly pipCaFile?: string;
   /** Families to build, parents first. Only those some built service needs. */
   readonly families: readonly ResolvedFamily[];
   readonly services: readonly ResolvedService[];
@@ -89,6 +91,8 @@ export interface FleetInput {
   readonly revisionOf: RevisionOf;
   readonly catalog?: Catalog;
   readonly profile?: Profile;
+  /** A CA bundle for pip inside builds; taken from the environment by the caller. */
+  readonly pipCaFile?: string;
 }
 
 /** `ModelOpsCoordinator` -> `model-ops-coordinator`. */
@@ -155,6 +159,7 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     healthTimeoutSeconds: c.healthTimeoutSeconds,
     buildOnPreview: c.buildOnPreview,
     retainVolumes: c.retainVolumes,
+    pipCaFile: input.pipCaFile,
     families,
     services,
   };
