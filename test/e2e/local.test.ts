@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { changedSteps, checkout, engineEnv, get, imagesBuilt, must, run, Step } from "../support/engine";
+import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run } from "../support/engine";
 
 /**
  * The main job for real: `pulumi up` on the local stack with the real engine, providers, BuildKit,
@@ -19,11 +19,11 @@ describe("pulumi up on the local stack, end to end", function () {
 
   const pulumi = (cwd: string, ...args: string[]) => run("pulumi", [...args, "--stack", "local", "--non-interactive"], { cwd, env });
   const up = (cwd: string, label: string) => {
-    const log = path.join(work, `${label}.events.json`);
-    const r = pulumi(cwd, "up", "--yes", "--skip-preview", "--event-log", log);
-    const steps = fs.existsSync(log) ? changedSteps(log) : [];
+    const r = pulumi(cwd, "up", "--yes", "--skip-preview", "--json");
+    fs.writeFileSync(path.join(work, `${label}.events.json`), r.stdout);
+    const steps = changedSteps(r.stdout);
     results[label] = { seconds: r.seconds, imagesBuilt: imagesBuilt(steps), changed: steps.length };
-    return { ...r, steps };
+    return { ...r, steps, diagnostics: diagnostics(r.stdout) };
   };
   const containerIds = () => {
     const out = must("docker", ["ps", "--filter", "label=dev.fleet.stack=local", "--format", "{{.Names}} {{.ID}}"], { cwd: work }).stdout.trim();
@@ -39,7 +39,7 @@ describe("pulumi up on the local stack, end to end", function () {
     }
   };
   const fail = (what: string, r: { status: number; stdout: string; stderr: string }) =>
-    assert.fail(`${what} exited ${r.status}\n${r.stdout.split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-40).join("\n")}`);
+    assert.fail(`${what} exited ${r.status}\n${(diagnostics(r.stdout) || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-40).join("\n")}`);
 
   before(function () {
     // Checkout A, plus a commit that gives CentralErrorBus a source folder of its own, so that one
@@ -89,7 +89,7 @@ describe("pulumi up on the local stack, end to end", function () {
     fs.appendFileSync(path.join(b, CEB, "app/__init__.py"), "\n# a change to CentralErrorBus alone\n");
     const preview = pulumi(b, "preview", "--json");
     if (preview.status !== 0) fail("pulumi preview", preview);
-    const steps = (JSON.parse(preview.stdout).steps as Step[]).filter((s) => s.op !== "same");
+    const steps = changedSteps(preview.stdout);
     assert.ok(steps.length > 0, "the preview shows the change");
     for (const s of steps) assert.match(s.urn, /central-error-bus/, `only CentralErrorBus changes, but ${s.op} ${s.urn}`);
     assert.ok(steps.some((s) => s.type === "docker-build:index:Image"), "its image is rebuilt");
@@ -112,7 +112,7 @@ describe("pulumi up on the local stack, end to end", function () {
     fs.writeFileSync(main, "import time\n\n# Never listens: a build that passes but a service that never gets healthy.\ntime.sleep(10**6)\n");
     const r = up(b, "broken-up");
     assert.notEqual(r.status, 0, "the update fails");
-    assert.match(r.stdout + r.stderr, /CentralErrorBus: image 127\.0\.0\.1:5000\/fleet\/central-error-bus@sha256:[0-9a-f]{64} did not report healthy on \/health within \d+s; the running container was left as it was/);
+    assert.match(r.diagnostics + r.stderr, /CentralErrorBus: image 127\.0\.0\.1:5000\/fleet\/central-error-bus@sha256:[0-9a-f]{64} did not report healthy on \/health within \d+s; the running container was left as it was/);
     assert.equal(containerIds()["fleet-central-error-bus"], before, "the running container was not touched");
     assert.deepEqual(JSON.parse((await get(services(b).CentralErrorBus.healthUrl)).body), { status: "ok" });
 

@@ -54,17 +54,48 @@ export interface Step {
   readonly type: string;
 }
 
-/** The steps of an update from `--event-log`, leaving out "same" and reads. */
-export function changedSteps(eventLog: string): Step[] {
-  return fs
-    .readFileSync(eventLog, "utf8")
+/**
+ * The steps an update took, from the output of `pulumi up --json` (a stream of engine events, one
+ * JSON object a line) or `pulumi preview --json` (one document with `steps`), leaving out "same"
+ * and reads.
+ */
+export function changedSteps(json: string): Step[] {
+  const keep = (m: { op: string; urn: string; type: string }) => !["same", "read", "refresh"].includes(m.op);
+  try {
+    const doc = JSON.parse(json);
+    if (Array.isArray(doc.steps)) return doc.steps.filter(keep).map((m: Step) => ({ op: m.op, urn: m.urn, type: m.type }));
+  } catch {
+    // not one document: an event stream
+  }
+  return json
     .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l))
+    .filter((l) => l.startsWith("{"))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    })
     .filter((e) => e.resourcePreEvent)
     .map((e) => e.resourcePreEvent.metadata)
-    .filter((m) => !["same", "read", "refresh"].includes(m.op))
+    .filter(keep)
     .map((m) => ({ op: m.op, urn: m.urn, type: m.type }));
+}
+
+/** The diagnostics (errors and warnings) of `pulumi up --json` output, as text. */
+export function diagnostics(json: string): string {
+  return json
+    .split("\n")
+    .filter((l) => l.startsWith("{") && l.includes("diagnosticEvent"))
+    .map((l) => {
+      try {
+        return JSON.parse(l).diagnosticEvent.message as string;
+      } catch {
+        return "";
+      }
+    })
+    .join("\n");
 }
 
 /** How many images an update's steps built. */
