@@ -63,7 +63,7 @@ export function changedSteps(json: string): Step[] {
   const keep = (m: { op: string; urn: string; type: string }) => !["same", "read", "refresh"].includes(m.op);
   try {
     const doc = JSON.parse(json);
-    if (Array.isArray(doc.steps)) return doc.steps.filter(keep).map((m: Step) => ({ op: m.op, urn: m.urn, type: m.type }));
+    if (Array.isArray(doc.steps)) return doc.steps.filter(keep).map((m: Step) => ({ op: m.op, urn: m.urn, type: m.type ?? typeOf(m.urn) }));
   } catch {
     // not one document: an event stream
   }
@@ -81,6 +81,12 @@ export function changedSteps(json: string): Step[] {
     .map((e) => e.resourcePreEvent.metadata)
     .filter(keep)
     .map((m) => ({ op: m.op, urn: m.urn, type: m.type }));
+}
+
+/** The resource type named in a URN: `urn:pulumi:stack::project::parent$type::name` -> `type`. */
+export function typeOf(urn: string): string {
+  const qualified = urn.split("::")[2] ?? "";
+  return qualified.slice(qualified.lastIndexOf("$") + 1);
 }
 
 /** The diagnostics (errors and warnings) of `pulumi up --json` output, as text. */
