@@ -21,6 +21,8 @@ export interface FleetArgs {
 export interface ServiceOutput {
   /** The image the container runs, `repo@sha256:...`. */
   readonly image: string;
+  /** Its manifest digest, `sha256:...`. */
+  readonly digest: string;
   /** The container's name. */
   readonly container: string;
   /** Service and health ports on the host. */
@@ -107,7 +109,7 @@ export class Fleet extends pulumi.ComponentResource {
       );
       services[s.name] = pulumi
         .all([container.image, container.containerName, container.healthUrl])
-        .apply(([img, cname, healthUrl]) => ({ image: img, container: cname, ports: s.ports, healthUrl }));
+        .apply(([img, cname, healthUrl]) => ({ image: img, digest: img.slice(img.lastIndexOf("@") + 1), container: cname, ports: s.ports, healthUrl }));
     }
 
     this.families = pulumi.all(Object.fromEntries(familyRefs));

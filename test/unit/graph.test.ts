@@ -116,6 +116,7 @@ describe("the resource graph", function () {
     const ref = `registry.home.arpa:5000/fleet/central-error-bus@${fakeDigest("fleet-central-error-bus-image")}`;
     assert.equal(g.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name, ref);
     assert.equal(g.outputs.services.CentralErrorBus.image, ref);
+    assert.equal(g.outputs.services.CentralErrorBus.digest, fakeDigest("fleet-central-error-bus-image"));
     assert.equal(g.named(CONTAINER, "central-error-bus-container").inputs.image, fakeDigest(`${ref}-id`));
     assert.equal(g.outputs.services.CentralErrorBus.healthUrl, "http://127.0.0.1:8150/health");
   });
