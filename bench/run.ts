@@ -14,6 +14,7 @@ import * as path from "path";
 import { changedSteps, checkout, engineEnv, imagesBuilt, must, run } from "../test/support/engine";
 import { REPO } from "../test/support/project";
 import { buildCatalog } from "../catalog";
+import { pipCaFile } from "../stack";
 
 interface Row {
   readonly tool: string;
@@ -79,7 +80,9 @@ function peerBuild(dir: string, registry: string, env: NodeJS.ProcessEnv): numbe
   const digestOf = (ref: string) => must("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${ref}`], { cwd: dir, env }).stdout.trim();
   const refs = new Map<string, string>();
   const build = (tag: string, dockerfile: string, context: string, args: Record<string, string>) => {
-    const argv = ["build", "-q", "-f", dockerfile, "-t", tag, ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]), context];
+    const ca = pipCaFile();
+    const secret = ca ? ["--secret", `id=pip-ca,src=${ca}`] : [];
+    const argv = ["build", "-q", "-f", dockerfile, "-t", tag, ...secret, ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]), context];
     must("/usr/bin/docker", argv, { cwd: dir, env: { ...env, DOCKER_BUILDKIT: "1" }, timeoutSeconds: 3600 });
     must("/usr/bin/docker", ["push", "-q", tag], { cwd: dir, env });
     return `${tag.split(":").slice(0, -1).join(":")}@${digestOf(tag)}`;
