@@ -13,9 +13,13 @@ FROM ${BASE} AS os
 ARG PYTHON3_VERSION=3.11.2-1+b1
 ARG TINI_VERSION=0.19.0-1+b3
 ARG DEBIAN_FRONTEND=noninteractive
-# One RUN so that the apt lists never reach a layer; the user is created here, once, so that
-# every family and service image agrees on 10001:10001; setuid/setgid bits are stripped last
-# (CIS Docker Benchmark 4.8), after every package that could bring one.
+# Given, SOURCE_DATE_EPOCH dates the user's /etc/shadow entry (and, with BuildKit's
+# rewrite-timestamp export, every file), so that the same inputs give the same digest.
+ARG SOURCE_DATE_EPOCH
+# One RUN so that the apt lists never reach a layer, nor logs and ldconfig's aux-cache, which
+# differ from build to build. The user is created here, once, so that every family and
+# service image agrees on 10001:10001. setuid/setgid bits are stripped last (CIS Docker
+# Benchmark 4.8), after every package that could bring one.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       "python3=${PYTHON3_VERSION}" \
@@ -23,6 +27,7 @@ RUN apt-get update \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/cache/debconf/*-old \
       /var/lib/dpkg/*-old /var/log/apt /var/log/dpkg.log /var/log/alternatives.log \
+      /var/cache/ldconfig/aux-cache \
  && groupadd --gid 10001 appuser \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin appuser \
@@ -47,8 +52,15 @@ COPY ${LOCK} /tmp/requirements.lock
 RUN --mount=type=cache,target=/root/.cache/pip \
     --mount=type=secret,id=pip-ca \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
- && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: \
+ && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: --no-compile \
       -r /tmp/requirements.lock
+# Bytecode (pip's own too) is compiled here, not by pip, as unchecked-hash pycs: the runtime
+# root filesystem is read-only (Python cannot cache bytecode there), and these pycs depend on
+# file contents only, not on timestamps, so they stay valid when layer timestamps are
+# normalised. Like pip, a file that does not compile (templates, Python 2 leftovers) is
+# skipped, not fatal.
+RUN find /opt/venv -name __pycache__ -type d -prune -exec rm -rf {} + \
+ && /opt/venv/bin/python -c "import compileall, py_compile; compileall.compile_dir('/opt/venv', force=True, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 
 # ---- runtime ------------------------------------------------------------------------------
 FROM os

@@ -20,8 +20,13 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     --mount=type=secret,id=pip-ca \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
  && mkdir -p /install \
- && pip install --prefix=/install --require-hashes --no-deps --only-binary=:all: \
+ && pip install --prefix=/install --require-hashes --no-deps --only-binary=:all: --no-compile \
       --no-warn-script-location -r /tmp/requirements.lock
+# Bytecode is compiled here, not by pip, as unchecked-hash pycs: the runtime root filesystem is
+# read-only (Python cannot cache bytecode there), and these pycs depend on file contents only,
+# not on timestamps, so they stay valid when layer timestamps are normalised. Like pip, a file
+# that does not compile (templates, Python 2 leftovers) is skipped, not fatal.
+RUN python -c "import compileall, py_compile; compileall.compile_dir('/install', force=True, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 
 # ---- runtime ------------------------------------------------------------------------------
 FROM ${BASE}
@@ -31,4 +36,7 @@ COPY --from=builder /install/ /opt/venv/
 # Downloaded weights go to the /data volume (the root filesystem is read-only).
 ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     TORCH_HOME=/data/torch
+# Maps the profile's TORCH_CUDA_ALLOC_CONF to the PYTORCH_CUDA_ALLOC_CONF that torch reads,
+# at every interpreter start (an import line in a .pth file).
+COPY fleet_torch_env.py fleet-torch-env.pth /opt/venv/lib/python3.11/site-packages/
 USER 10001:10001

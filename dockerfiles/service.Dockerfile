@@ -19,11 +19,11 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
  && mkdir -p /opt/app/deps \
  && pip install --prefix=/opt/app/deps --require-hashes --no-deps --only-binary=:all: \
-      --no-warn-script-location -r /tmp/requirements.lock
+      --no-compile --no-warn-script-location -r /tmp/requirements.lock
 COPY app/ /opt/app/src/app/
-# Bytecode is written at build time because the runtime root filesystem is read-only;
-# unchecked-hash pycs do not depend on file timestamps, only on content.
-RUN python -m compileall -q --invalidation-mode unchecked-hash /opt/app/src
+# Bytecode is compiled at build time because the runtime root filesystem is read-only, as
+# unchecked-hash pycs that depend on file contents only, not on timestamps.
+RUN python -c "import compileall, py_compile; compileall.compile_dir('/opt/app', force=True, quiet=2, workers=0, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)"
 
 # ---- runtime: the family plus the service's deps and code, nothing of the builder ----------
 FROM ${FAMILY}

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import { BuiltImage, docker, DOCKER, engineMissing, httpGet, run, waitFor, waitForHttp } from "../support/docker";
-import { BASE_REF_FILE, buildFamilies, buildService, FAMILY_ORDER, gitHead, sampleServiceOf } from "../support/image-builds";
+import { BASE_REF_FILE, buildFamilies, buildFamily, buildService, FAMILY_ORDER, gitHead, sampleServiceOf } from "../support/image-builds";
+import { FAMILIES } from "../../catalog";
 
 /**
  * The real Dockerfiles through the real engine: every family (CPU locks) and the reference
@@ -72,6 +73,13 @@ describe("images (real engine)", function () {
         const check = await docker("run", "--rm", "--read-only", "--network", "none", ref, "python", "-m", "pip", "check");
         assert.match(check, /No broken requirements found/);
       });
+
+      if (FAMILIES.find((f) => f.name === family)?.gpu) {
+        it("family image: the profile's TORCH_CUDA_ALLOC_CONF reaches torch as PYTORCH_CUDA_ALLOC_CONF", async function () {
+          const seen = await docker("run", "--rm", "--read-only", "--network", "none", "-e", `TORCH_CUDA_ALLOC_CONF=${PROFILE.TORCH_CUDA_ALLOC_CONF}`, families.get(family)!.ref, "python", "-c", "import os; print(os.environ.get('PYTORCH_CUDA_ALLOC_CONF'))");
+          assert.equal(seen, PROFILE.TORCH_CUDA_ALLOC_CONF);
+        });
+      }
 
       it("family image: no setuid/setgid file", async function () {
         assert.deepEqual(await setuidFiles(families.get(family)!.ref), []);
@@ -160,4 +168,20 @@ describe("images (real engine)", function () {
       });
     });
   }
+
+  describe("reproducibility", function () {
+    // family-web and the service on it: small enough to rebuild from nothing in seconds.
+    const family = "family-web";
+
+    it(`a rebuild of ${family} without any layer cache gives the same digest`, async function () {
+      const parent = FAMILIES.find((f) => f.name === family)!.parent!;
+      const again = await buildFamily(REPO_PREFIX, family, families.get(parent)!.ref, { noCache: true });
+      assert.equal(again.digest, families.get(family)!.digest, "same Dockerfile, lock and parent, different image: a layer is not reproducible");
+    });
+
+    it(`a rebuild of the service on ${family} without any layer cache gives the same digest`, async function () {
+      const again = await buildService(REPO_PREFIX, family, families.get(family)!.ref, { revision, noCache: true });
+      assert.equal(again.digest, services.get(family)!.digest, "same source and family, different image: a layer is not reproducible");
+    });
+  });
 });

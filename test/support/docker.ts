@@ -74,6 +74,12 @@ export interface BuildRequest {
   readonly labels?: Readonly<Record<string, string>>;
   /** Build without the layer cache (BuildKit's cache mounts, e.g. pip's wheel cache, stay). */
   readonly noCache?: boolean;
+  /**
+   * Reproducible build: SOURCE_DATE_EPOCH as a build arg and BuildKit's rewrite-timestamp export,
+   * so that every file time (and the image's creation time) is this epoch and the same inputs
+   * give the same digest. Unset: timestamps are those of the build.
+   */
+  readonly sourceDateEpoch?: number;
 }
 
 /** A pushed image. */
@@ -104,9 +110,10 @@ export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
     "--local", `dockerfile=${path.dirname(req.dockerfile)}`,
     "--opt", `filename=${path.basename(req.dockerfile)}`,
     "--opt", "platform=linux/amd64",
-    "--output", `type=image,name=${req.name},push=true,registry.insecure=true`,
+    "--output", `type=image,name=${req.name},push=true,registry.insecure=true${req.sourceDateEpoch === undefined ? "" : ",rewrite-timestamp=true"}`,
     "--metadata-file", meta,
   ];
+  if (req.sourceDateEpoch !== undefined) args.push("--opt", `build-arg:SOURCE_DATE_EPOCH=${req.sourceDateEpoch}`);
   for (const [k, v] of Object.entries(req.buildArgs ?? {})) args.push("--opt", `build-arg:${k}=${v}`);
   for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--opt", `label:${k}=${v}`);
   const ca = pipCaBundle();

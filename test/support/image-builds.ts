@@ -20,6 +20,15 @@ export const REFERENCE_SERVICE = path.join(REPO, "examples", "reference-service"
 /** Family names, parents before children (the catalog's order). */
 export const FAMILY_ORDER: readonly string[] = FAMILIES.map((f) => f.name);
 
+/** FLEET_BUILD_NO_CACHE=1 rebuilds every layer (cold-build timings; pip's wheel cache mount still serves). */
+const NO_CACHE_DEFAULT = process.env.FLEET_BUILD_NO_CACHE === "1";
+
+/**
+ * The SOURCE_DATE_EPOCH of every build here: fixed, so that a commit that does not touch an
+ * image's inputs does not change its digest (the commit time would).
+ */
+export const SOURCE_DATE_EPOCH = 0;
+
 /** The lock a CPU-only machine installs for `family`: the light one, present for every family. */
 export const cpuLock = (family: string) => `requirements/${family}.cpu.lock`;
 
@@ -40,6 +49,18 @@ export function baseImageRef(): string {
   return ref;
 }
 
+/** Builds one family FROM `parentRef` (its parent's `repo@sha256:`, or the Debian base) with its CPU lock. */
+export function buildFamily(repoPrefix: string, family: string, parentRef: string, opts: { noCache?: boolean } = {}): Promise<BuiltImage> {
+  return buildAndPush({
+    context: DOCKERFILES,
+    dockerfile: path.join(DOCKERFILES, `${family}.Dockerfile`),
+    name: `${REGISTRY}/${repoPrefix}/${family}:test`,
+    buildArgs: { BASE: parentRef, LOCK: cpuLock(family) },
+    noCache: opts.noCache ?? NO_CACHE_DEFAULT,
+    sourceDateEpoch: SOURCE_DATE_EPOCH,
+  });
+}
+
 /** Builds every family, parents first, each FROM its parent's pushed digest. */
 export async function buildFamilies(repoPrefix: string, opts: { noCache?: boolean; log?: (line: string) => void } = {}): Promise<Map<string, BuiltImage>> {
   const built = new Map<string, BuiltImage>();
@@ -47,13 +68,7 @@ export async function buildFamilies(repoPrefix: string, opts: { noCache?: boolea
   for (const family of FAMILIES) {
     const parent = family.parent ? built.get(family.parent)?.ref : base;
     if (!parent) throw new Error(`family ${family.name}: its parent ${family.parent} was not built first`);
-    const image = await buildAndPush({
-      context: DOCKERFILES,
-      dockerfile: path.join(DOCKERFILES, `${family.name}.Dockerfile`),
-      name: `${REGISTRY}/${repoPrefix}/${family.name}:test`,
-      buildArgs: { BASE: parent, LOCK: cpuLock(family.name) },
-      noCache: opts.noCache,
-    });
+    const image = await buildFamily(repoPrefix, family.name, parent, opts);
     opts.log?.(`built ${family.name} in ${image.seconds.toFixed(1)} s: ${image.ref}`);
     built.set(family.name, image);
   }
@@ -79,6 +94,7 @@ export async function buildService(
       HEALTH_PORT: String(sample.healthPort),
     },
     labels: { "org.opencontainers.image.revision": opts.revision },
-    noCache: opts.noCache,
+    noCache: opts.noCache ?? NO_CACHE_DEFAULT,
+    sourceDateEpoch: SOURCE_DATE_EPOCH,
   });
 }
