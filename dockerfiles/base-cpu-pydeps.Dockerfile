@@ -31,6 +31,7 @@ RUN apt-get update \
  && groupadd --gid 10001 appuser \
  && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin appuser \
+ && install -d -o 10001 -g 10001 -m 0750 /data \
  && find / -xdev -perm /6000 -type f -exec chmod a-s {} +
 
 # ---- builder: creates the venv and installs the locked deps into it -------------------------

@@ -71,6 +71,9 @@ describe("pulumi up on the local stack, end to end", function () {
       const user = must("docker", ["inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.State.Health.Status}}", name], { cwd: work }).stdout.trim();
       assert.equal(user, "10001:10001 true healthy", name);
     }
+    // State goes to the named volume at /data, the one writable place besides /tmp.
+    must("docker", ["exec", "fleet-central-error-bus", "python3", "-c", "open('/data/probe', 'w').write('ok')"], { cwd: work });
+    assert.notEqual(run("docker", ["exec", "fleet-central-error-bus", "python3", "-c", "open('/opt/probe', 'w')"], { cwd: work }).status, 0, "the root filesystem is read-only");
   });
 
   it("changes nothing on a second up from another checkout of the same commit with another umask", async () => {
