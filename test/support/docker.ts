@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 
 /**
- * Small helpers for tests and benches that drive the real engine: run a command, build and push
+ * Small functions for tests and benches that drive the real engine: run a command, build and push
  * an image through the BuildKit daemon that `npm run infra` starts, and poll an HTTP endpoint.
  */
 
