@@ -1,5 +1,6 @@
 import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { REPO } from "./project";
@@ -119,8 +120,19 @@ export function checkout(dir: string, umask: string, from: string = REPO): strin
   return dir;
 }
 
-/** GET a URL on this machine; resolves to status and body. */
-export async function get(url: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  return { status: res.status, body: await res.text() };
+/**
+ * GET a URL on this machine on a connection of its own (no keep-alive pool: a pooled socket the
+ * server has since closed would fail the request for a reason that is not the service's).
+ */
+export function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on("error", reject);
+  });
 }
