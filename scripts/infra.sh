@@ -231,12 +231,18 @@ then
   reg_conf_changed=1
 fi
 
+# stop_if_config_changed NAME CHANGED TRIES: stop NAME (a daemon this script started) when its
+# config file just changed, so that the start below picks the new config up.
+stop_if_config_changed() {
+  local name=$1 changed=$2 tries=$3
+  { ((changed)) && pid_alive "$name"; } || return 0
+  say "$name config changed: restarting $name"
+  kill "$(<"$RUN_DIR/$name.pid")" || true
+  for _ in $(seq "$tries"); do pid_alive "$name" || break; sleep 0.25; done
+}
+
 registry_up() { curl -fs -o /dev/null "http://$REGISTRY/v2/"; }
-if ((reg_conf_changed)) && pid_alive registry; then
-  say "registry config changed: restarting registry"
-  kill "$(<"$RUN_DIR/registry.pid")" || true
-  for _ in $(seq 40); do pid_alive registry || break; sleep 0.25; done
-fi
+stop_if_config_changed registry "$reg_conf_changed" 40
 if registry_up; then
   say "registry already answering on http://$REGISTRY/v2/"
 else
@@ -326,11 +332,7 @@ then
 fi
 
 bk_up() { "$BK_DIR/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null 2>&1; }
-if ((bk_conf_changed)) && pid_alive buildkitd; then
-  say "buildkitd config changed: restarting buildkitd"
-  kill "$(<"$RUN_DIR/buildkitd.pid")" || true
-  for _ in $(seq 60); do pid_alive buildkitd || break; sleep 0.25; done
-fi
+stop_if_config_changed buildkitd "$bk_conf_changed" 60
 if bk_up; then
   say "buildkitd already running on $BUILDKIT_ADDR"
 else
