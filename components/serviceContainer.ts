@@ -42,7 +42,10 @@ export class ServiceContainer extends pulumi.ComponentResource {
     const { service: s } = args;
     const child = { parent: this };
 
-    const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false }, child);
+    // Destroy removes the pulled image (no tag left behind). Forced, because an update that failed
+    // its canary leaves the old pull to be deleted next time while the running container still
+    // uses that image: the reference is untagged and the container keeps running.
+    const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false, forceRemove: true }, child);
     const volume = new docker.Volume(
       `${name}-data`,
       { name: `fleet-${s.slug}-data`, labels: [{ label: "dev.fleet.service", value: s.name }] },
