@@ -1,12 +1,17 @@
 import { Fleet } from "./components";
 import { loadFleet } from "./config";
+import { preflight } from "./preflight";
 
-const resolved = loadFleet();
-const fleet = new Fleet("fleet", { fleet: resolved, projectDir: __dirname });
-
-/** Family name -> pushed `repo@sha256:`. */
-export const families = fleet.families;
-/** Service name -> image digest ref, container, ports and health URL. */
-export const services = fleet.services;
-/** The machine and profile this stack runs. */
-export const machine = { name: resolved.machine, profile: resolved.profile.name, description: resolved.profile.description };
+export = async () => {
+  const resolved = loadFleet();
+  await preflight(resolved);
+  const fleet = new Fleet("fleet", { fleet: resolved, projectDir: __dirname });
+  return {
+    /** Family name -> pushed `repo@sha256:`. */
+    families: fleet.families,
+    /** Service name -> image digest ref, container, ports and health URL. */
+    services: fleet.services,
+    /** The machine and profile this stack runs. */
+    machine: { name: resolved.machine, profile: resolved.profile.name, description: resolved.profile.description },
+  };
+};

@@ -68,9 +68,10 @@ export class Fleet extends pulumi.ComponentResource {
     }
 
     const provider = new docker.Provider(`${name}-docker`, { host: fleet.dockerHost }, child);
+    const labels = { "dev.fleet.stack": fleet.stack, "dev.fleet.machine": fleet.machine };
     const network = new docker.Network(
       `${name}-network`,
-      { name: fleet.network, driver: "bridge", labels: [{ label: "dev.fleet.stack", value: fleet.stack }] },
+      { name: fleet.network, driver: "bridge", labels: Object.entries(labels).map(([label, value]) => ({ label, value })) },
       { ...child, provider },
     );
     const serviceDockerfile = read("dockerfiles/service.Dockerfile");
@@ -98,12 +99,13 @@ export class Fleet extends pulumi.ComponentResource {
         {
           service: s,
           image,
+          prefix: fleet.prefix,
           network: network.name,
           bindAddress: fleet.bindAddress,
           dockerHost: fleet.dockerHost,
           healthTimeoutSeconds: fleet.healthTimeoutSeconds,
           retainVolume: fleet.retainVolumes,
-          labels: { "dev.fleet.stack": fleet.stack, "dev.fleet.machine": fleet.machine },
+          labels,
         },
         { ...child, provider },
       );

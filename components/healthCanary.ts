@@ -2,52 +2,114 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** Inputs of a HealthCanary. */
 export interface HealthCanaryArgs {
-  /** The image to prove healthy, `repo@sha256:...`; a new image replaces the canary, which runs again. */
+  /** The image to prove healthy, `repo@sha256:...`, already pulled on the Docker host. */
   readonly image: pulumi.Input<string>;
-  /** The bash script that runs the canary (see canaryScript in health.ts). */
-  readonly script: pulumi.Input<string>;
-  /** Docker host the script talks to. */
-  readonly dockerHost: pulumi.Input<string>;
+  /** Service name, for messages and labels. */
+  readonly service: string;
+  /** Docker host the canary runs on: the engine of the real container. */
+  readonly dockerHost: string;
+  /** Container name prefix; a run adds a random suffix. */
+  readonly namePrefix: string;
+  /** The stack's network, which the real container joins too. */
+  readonly network: pulumi.Input<string>;
+  /** Labels that name the stack and service, so a later run can find and remove leftovers. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** `docker run` flags of the real container (from its RunSpec), without ports and name. */
+  readonly runFlags: readonly string[];
+  /** How long the image may take to report healthy. */
+  readonly timeoutSeconds: number;
 }
 
-interface CanaryState {
+/** What the provider receives: the args with every input resolved. */
+interface CanaryInputs {
   readonly image: string;
-  readonly script: string;
+  readonly service: string;
   readonly dockerHost: string;
+  readonly namePrefix: string;
+  readonly network: string;
+  readonly labels: Record<string, string>;
+  readonly runFlags: string[];
+  readonly timeoutSeconds: number;
 }
 
 /**
- * Runs the canary script on create and fails with its message when the image never gets healthy.
- * A dynamic provider, run by the program's own Node process: the methods are serialized into the
+ * Runs the image as a throw-away container with the real container's settings (user, env,
+ * read-only root, limits, PIDs, a data volume of its own, GPUs) but no host ports, waits for it to
+ * report healthy, and removes it. It fails with a message naming the service and image when the
+ * image stops or never gets healthy, so the update stops before the running container is touched.
+ *
+ * A canary cannot outlive its run: its command runs under `timeout -s KILL` (the image's own
+ * entrypoint and command, unchanged, beneath it), and leftovers of a run that was killed (same
+ * stack and service labels) are removed before the next one starts.
+ *
+ * A dynamic provider, run by the program's own Node process: its methods are serialized into the
  * state, so they require what they use and capture nothing.
  */
 const canaryProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id: string, olds: CanaryState, news: CanaryState) {
-    const changed = (["image", "script", "dockerHost"] as const).filter((k) => olds[k] !== news[k]);
+  async diff(_id: string, olds: CanaryInputs, news: CanaryInputs) {
+    const changed = (["image", "dockerHost", "network", "runFlags", "namePrefix"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
   },
-  async create(inputs: CanaryState) {
+
+  async create(inputs: CanaryInputs) {
     const { spawnSync } = require("child_process") as typeof import("child_process");
-    const r = spawnSync("/bin/bash", ["-c", inputs.script], { env: { ...process.env, DOCKER_HOST: inputs.dockerHost }, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error((r.stderr || r.error?.message || `canary exited ${r.status}`).trim());
-    const digest = inputs.image.slice(inputs.image.lastIndexOf("@") + 1);
-    return { id: `canary-${digest.slice(7, 19)}-${Date.now()}`, outs: inputs };
+    const crypto = require("crypto") as typeof import("crypto");
+    const docker = (...args: string[]) => {
+      const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: inputs.dockerHost }, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+      return { ok: r.status === 0, out: (r.stdout ?? "").trim(), err: ((r.stderr ?? "") + (r.error ? r.error.message : "")).trim() };
+    };
+    const { service, image } = inputs;
+    const left = `the running container was left as it was`;
+    const labelFilters = Object.entries(inputs.labels).flatMap(([k, v]) => ["--filter", `label=${k}=${v}`]);
+    const leftovers = docker("ps", "-aq", ...labelFilters).out.split("\n").filter(Boolean);
+    if (leftovers.length) docker("rm", "-f", "-v", ...leftovers);
+
+    const config = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}", image);
+    if (!config.ok) throw new Error(`fleet: ${service}: image ${image} is not on the Docker host (${config.err}); ${left}`);
+    const [entrypoint, cmd] = config.out.split(" ").map((j) => (JSON.parse(j) as string[] | null) ?? []);
+    const name = `${inputs.namePrefix}-${crypto.randomBytes(4).toString("hex")}`;
+    const hardLimit = inputs.timeoutSeconds + 60;
+    const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
+    const started = docker("run", "-d", "--name", name, "--network", inputs.network, "--restart", "no", ...labels, ...inputs.runFlags,
+      "--entrypoint", "timeout", image, "-s", "KILL", String(hardLimit), ...entrypoint, ...cmd);
+    try {
+      if (!started.ok) throw new Error(`fleet: ${service}: could not start image ${image} with the container's settings (${started.err}); ${left}`);
+      const deadline = Date.now() + inputs.timeoutSeconds * 1000;
+      for (;;) {
+        const state = docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", name).out || "gone";
+        if (state === "running healthy") return { id: `${name}`, outs: inputs };
+        const logs = () => docker("logs", "--tail", "20", name);
+        if (!state.startsWith("running")) {
+          const l = logs();
+          throw new Error(`fleet: ${service}: image ${image} stopped before it was healthy (state: ${state}) when run with the container's settings; ${left}. Its last output:\n${l.out}\n${l.err}`.trim());
+        }
+        if (Date.now() > deadline) {
+          const probe = docker("inspect", "-f", "{{range .State.Health.Log}}{{.Output}}{{end}}", name).out.split("\n").slice(-5).join("\n");
+          const l = logs();
+          throw new Error(`fleet: ${service}: image ${image} did not report healthy on /health within ${inputs.timeoutSeconds}s; ${left}. Last health check and output:\n${probe}\n${l.out}\n${l.err}`.trim());
+        }
+        spawnSync("sleep", ["1"]);
+      }
+    } finally {
+      docker("rm", "-f", "-v", name);
+    }
   },
+
   async delete() {
-    // The script removes its canary container itself, pass or fail: nothing is left to delete.
+    // Each run removes its own container, pass or fail: nothing is left to delete.
   },
 };
 
 /**
- * Proves an image healthy before anything depends on it: a throw-away container with the service's
- * settings but no host ports must report healthy on /health. The real container depends on this,
- * so a bad image fails the update while the running container is left as it was.
+ * Proves an image healthy with the real container's settings before anything depends on it. The
+ * real container depends on this, so a bad image fails the update while the running container is
+ * left as it was.
  */
 export class HealthCanary extends pulumi.dynamic.Resource {
   /** The image that was proved healthy. */
   public readonly image!: pulumi.Output<string>;
 
   constructor(name: string, args: HealthCanaryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(canaryProvider, name, { ...args }, opts, "fleet", "HealthCanary");
+    super(canaryProvider, name, { ...args, runFlags: [...args.runFlags], labels: { ...args.labels } }, opts, "fleet", "HealthCanary");
   }
 }

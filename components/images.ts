@@ -57,7 +57,9 @@ export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomRes
       cacheFrom: [{ registry: { ref: cache } }],
       cacheTo: [{ registry: { ref: cache, mode: "max", imageManifest: true, ociMediaTypes: true } }],
     },
-    opts,
+    // Every digest a stack ever ran stays pullable for rollback: deleting the resource (a pin, a
+    // destroy) must not make docker-build delete the pushed tag, and with it the manifest.
+    { ...opts, retainOnDelete: true },
   );
   return { image, ref: pulumi.interpolate`${plan.repository}@${image.digest}` };
 }

@@ -2,5 +2,6 @@ export * from "./familyImage";
 export * from "./serviceImage";
 export * from "./serviceContainer";
 export * from "./fleet";
-export * from "./health";
+export * from "./runSpec";
+export * from "./pidsLimit";
 export * from "./healthCanary";

@@ -1,8 +1,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedService } from "../stack";
-import { canaryScript, HEALTH_PROBE } from "./health";
 import { HealthCanary } from "./healthCanary";
+import { PidsLimit } from "./pidsLimit";
+import { dockerRunFlags, runSpec } from "./runSpec";
 
 /** Arguments of a ServiceContainer. */
 export interface ServiceContainerArgs {
@@ -10,24 +11,27 @@ export interface ServiceContainerArgs {
   readonly service: ResolvedService;
   /** The image to run, `repo@sha256:...`. */
   readonly image: pulumi.Input<string>;
-  /** The user-defined network to join (CIS 5.30). */
+  /** Prefix of the stack's Docker object names (`fleet-<stack>`). */
+  readonly prefix: string;
+  /** The stack's user-defined network (CIS 5.30). */
   readonly network: pulumi.Input<string>;
   /** Host interface the ports are bound to (CIS 5.14). */
   readonly bindAddress: string;
-  /** Docker host the canary talks to; the same engine as the provider's. */
+  /** Docker host of the provider, which the canary and the PIDs limit use too. */
   readonly dockerHost: string;
   /** Seconds the container may take to report healthy. */
   readonly healthTimeoutSeconds: number;
   /** Keep the data volume when the stack is destroyed. Defaults to true. */
   readonly retainVolume?: boolean;
-  /** Labels put on the container besides the service's own. */
-  readonly labels?: Readonly<Record<string, string>>;
+  /** Labels that name the stack and machine, put on the container, its volume and its canaries. */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 /**
  * One service's container: the image pulled by digest, a named data volume that a replacement
- * never deletes, a canary that proves a new image healthy before the running container is
- * replaced, and the container itself with the CIS 5.x settings.
+ * never deletes, a canary that proves a new image healthy with the container's own settings before
+ * the running container is replaced, the container itself with the CIS 5.x settings, and its PIDs
+ * limit.
  */
 export class ServiceContainer extends pulumi.ComponentResource {
   /** The container's name. */
@@ -41,6 +45,8 @@ export class ServiceContainer extends pulumi.ComponentResource {
     super("fleet:containers:ServiceContainer", name, {}, opts);
     const { service: s } = args;
     const child = { parent: this };
+    const spec = runSpec(s);
+    const labels = { ...args.labels, "dev.fleet.service": s.name };
 
     // Destroy removes the pulled image (no tag left behind). Forced, because an update that failed
     // its canary leaves the old pull to be deleted next time while the running container still
@@ -48,19 +54,20 @@ export class ServiceContainer extends pulumi.ComponentResource {
     const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false, forceRemove: true }, child);
     const volume = new docker.Volume(
       `${name}-data`,
-      { name: `fleet-${s.slug}-data`, labels: [{ label: "dev.fleet.service", value: s.name }] },
+      { name: `${args.prefix}-${s.slug}-data`, labels: Object.entries(labels).map(([label, value]) => ({ label, value })) },
       { ...child, retainOnDelete: args.retainVolume ?? true },
     );
     const canary = new HealthCanary(
       `${name}-canary`,
       {
         image: args.image,
+        service: s.name,
         dockerHost: args.dockerHost,
-        script: pulumi
-          .all([args.image, args.network])
-          .apply(([image, network]) =>
-            canaryScript({ service: s.name, slug: s.slug, image, network, env: s.env, memoryMiB: s.limits.memoryMiB, timeoutSeconds: args.healthTimeoutSeconds }),
-          ),
+        namePrefix: `${args.prefix}-canary-${s.slug}`,
+        network: args.network,
+        labels: { ...labels, "dev.fleet.role": "canary" },
+        runFlags: dockerRunFlags(spec),
+        timeoutSeconds: args.healthTimeoutSeconds,
       },
       { ...child, dependsOn: [pulled] },
     );
@@ -68,44 +75,47 @@ export class ServiceContainer extends pulumi.ComponentResource {
     const container = new docker.Container(
       `${name}-container`,
       {
-        name: `fleet-${s.slug}`,
+        name: `${args.prefix}-${s.slug}`,
         image: pulled.imageId,
-        user: "10001:10001",
-        envs: Object.entries(s.env).map(([k, v]) => `${k}=${v}`),
+        user: spec.user,
+        envs: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         ports: [s.ports.service, s.ports.health].map((port) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
         networksAdvanced: [{ name: args.network, aliases: [s.slug] }],
-        healthcheck: { tests: HEALTH_PROBE, interval: "5s", timeout: "3s", retries: 3, startPeriod: "5s" },
+        healthcheck: {
+          tests: [...spec.health.test],
+          interval: `${spec.health.intervalSeconds}s`,
+          timeout: `${spec.health.timeoutSeconds}s`,
+          retries: spec.health.retries,
+          startPeriod: `${spec.health.startPeriodSeconds}s`,
+        },
         wait: true,
         waitTimeout: args.healthTimeoutSeconds,
-        restart: "on-failure",
-        maxRetryCount: 5,
-        capabilities: { drops: ["ALL"] },
-        securityOpts: ["no-new-privileges:true"],
+        // unless-stopped, not CIS 5.15's on-failure: an engine that shuts down stops every
+        // container with SIGTERM, the service exits 0, and on start the engine restarts only
+        // on-failure containers that exited non-zero, so after a reboot the fleet would stay down.
+        // A crash loop is still visible (the health check fails) and backs off exponentially.
+        restart: "unless-stopped",
+        capabilities: { drops: [...spec.capDrop] },
+        securityOpts: [...spec.securityOpts],
         readOnly: true,
-        tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
-        memory: s.limits.memoryMiB,
-        memorySwap: s.limits.memoryMiB,
-        cpuShares: s.limits.cpuShares,
-        volumes: [{ volumeName: volume.name, containerPath: "/data" }],
+        tmpfs: { ...spec.tmpfs },
+        memory: spec.memoryMiB,
+        memorySwap: spec.memoryMiB,
+        cpuShares: spec.cpuShares,
+        volumes: [{ volumeName: volume.name, containerPath: spec.dataPath }],
         removeVolumes: false,
-        deviceRequests: s.gpuRequest
-          ? [{ driver: s.gpuRequest.driver, deviceIds: [...s.gpuRequest.deviceIds], capabilities: [...s.gpuRequest.capabilities] }]
-          : undefined,
+        deviceRequests: spec.gpu ? [{ driver: spec.gpu.driver, deviceIds: [...spec.gpu.deviceIds], capabilities: [...spec.gpu.capabilities] }] : undefined,
         logDriver: "json-file",
         logOpts: { "max-size": "10m", "max-file": "3" },
-        labels: Object.entries<pulumi.Input<string>>({
-          ...args.labels,
-          "dev.fleet.service": s.name,
-          "dev.fleet.revision": s.env.FLEET_REVISION,
-          "dev.fleet.image": args.image,
-        }).map(([label, value]) => ({ label, value })),
+        labels: Object.entries<pulumi.Input<string>>({ ...labels, "dev.fleet.image": args.image }).map(([label, value]) => ({ label, value })),
         destroyGraceSeconds: 10,
         mustRun: true,
       },
       // A fixed host port cannot be held by two containers, so the old one goes first; the canary
-      // has already proved the new image healthy, which keeps that gap to a restart.
+      // has already proved the new image healthy with these settings, which keeps that gap to a restart.
       { ...child, deleteBeforeReplace: true, dependsOn: [canary] },
     );
+    new PidsLimit(`${name}-pids`, { containerId: container.id, limit: spec.pidsLimit, dockerHost: args.dockerHost }, child);
 
     this.containerName = container.name;
     this.image = pulumi.output(args.image);

@@ -34,6 +34,7 @@ export class ServiceImage extends pulumi.ComponentResource {
           SERVICE_NAME: service.name,
           SERVICE_PORT: String(service.ports.service),
           HEALTH_PORT: String(service.ports.health),
+          FLEET_REVISION: service.image.revision.sha,
         },
         builder: args.builder,
         buildOnPreview: args.buildOnPreview ?? false,

@@ -32,10 +32,14 @@ COPY --from=builder /opt/app/src /opt/app/src
 ARG SERVICE_NAME=reference-service
 ARG SERVICE_PORT=8000
 ARG HEALTH_PORT=8001
+# The commit the service's inputs come from belongs to the image, not to the container: pinning
+# a service to the digest it already runs changes nothing.
+ARG FLEET_REVISION=unknown
 # The prefix layout of Debian's python3.11: <prefix>/lib/python3.11/site-packages.
 ENV SERVICE_NAME=${SERVICE_NAME} \
     SERVICE_PORT=${SERVICE_PORT} \
     HEALTH_PORT=${HEALTH_PORT} \
+    FLEET_REVISION=${FLEET_REVISION} \
     PYTHONPATH=/opt/app/src:/opt/app/deps/lib/python3.11/site-packages
 LABEL org.opencontainers.image.title=${SERVICE_NAME}
 EXPOSE ${SERVICE_PORT} ${HEALTH_PORT}

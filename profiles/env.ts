@@ -25,7 +25,10 @@ export function gpuRequest(profile: Profile, needsGpu: boolean, cpuOnly: boolean
   return { driver: "nvidia", deviceIds: profile.env.GPU_VISIBLE_DEVICES.split(","), capabilities: ["gpu"] };
 }
 
-/** Memory and CPU limits for a container: the profile's GPU class for a GPU service, else its CPU class. */
-export function limitsFor(profile: Profile, needsGpu: boolean): Limits {
-  return needsGpu ? profile.limits.gpu : profile.limits.cpu;
+/**
+ * Memory, CPU and PIDs limits for a service's container: the profile's GPU class for a GPU service,
+ * else its CPU class, with the profile's per-service changes on top.
+ */
+export function limitsFor(profile: Profile, service: { readonly name: string; readonly gpu: boolean }): Limits {
+  return { ...(service.gpu ? profile.limits.gpu : profile.limits.cpu), ...profile.limits.services[service.name] };
 }

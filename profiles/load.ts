@@ -1,6 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FleetInputError, parseWith, problem } from "../errors";
+import { SERVICES } from "../catalog";
+import { allocConfProblems } from "./allocConf";
 import { Profile, profileSchema } from "./schema";
 
 /**
@@ -21,10 +23,18 @@ export function profileProblems(profile: Profile, file: string): string[] {
   if (env.OMP_NUM_THREADS > machine.cpuThreads) {
     out.push(problem(file, "env.OMP_NUM_THREADS", `must be at most machine.cpuThreads (${machine.cpuThreads})`, env.OMP_NUM_THREADS));
   }
-  for (const kind of ["cpu", "gpu"] as const) {
-    if (limits[kind].memoryMiB > machine.memoryMiB) {
-      out.push(problem(file, `limits.${kind}.memoryMiB`, `must be at most machine.memoryMiB (${machine.memoryMiB})`, limits[kind].memoryMiB));
+  const memory: [string, number | undefined][] = [["cpu", limits.cpu.memoryMiB], ["gpu", limits.gpu.memoryMiB], ...Object.entries(limits.services).map(([n, l]): [string, number | undefined] => [`services.${n}`, l.memoryMiB])];
+  for (const [key, memoryMiB] of memory) {
+    if (memoryMiB !== undefined && memoryMiB > machine.memoryMiB) {
+      out.push(problem(file, `limits.${key}.memoryMiB`, `must be at most machine.memoryMiB (${machine.memoryMiB})`, memoryMiB));
     }
+  }
+  const known = SERVICES.map((s) => s.name);
+  for (const name of Object.keys(limits.services).filter((n) => !known.includes(n))) {
+    out.push(problem(file, `limits.services.${name}`, `is not a service; known: ${known.join(", ")}`));
+  }
+  for (const message of allocConfProblems(env.TORCH_CUDA_ALLOC_CONF)) {
+    out.push(problem(file, "env.TORCH_CUDA_ALLOC_CONF", message, env.TORCH_CUDA_ALLOC_CONF));
   }
   return out;
 }

@@ -20,6 +20,8 @@ const limitSchema = z.strictObject({
   memoryMiB: wholeNumber(64, 1048576),
   /** Relative CPU weight of one container (CIS 5.12); Docker's default is 1024. */
   cpuShares: wholeNumber(2, 262144),
+  /** Most processes and threads one container may have (CIS 5.29). Defaults to 1024. */
+  pidsLimit: wholeNumber(16, 1048576).default(1024),
 });
 
 /**
@@ -41,9 +43,8 @@ export const profileSchema = z.strictObject({
     GPU_VISIBLE_DEVICES: z
       .string({ error: 'must be a text of GPU indexes like "0" or "0,1" (empty for none)' })
       .regex(/^(\d+(,\d+)*)?$/, { error: 'must be GPU indexes like "0" or "0,1" (empty for none)' }),
-    TORCH_CUDA_ALLOC_CONF: z
-      .string({ error: 'must be a text like "max_split_size_mb:64"' })
-      .regex(/^[a-z_]+:[A-Za-z0-9.]+(,[a-z_]+:[A-Za-z0-9.]+)*$/, { error: 'must be option:value pairs like "max_split_size_mb:64"' }),
+    /** Checked option by option as torch parses it (see allocConf.ts). */
+    TORCH_CUDA_ALLOC_CONF: z.string({ error: 'must be a text of option:value pairs like "max_split_size_mb:64"' }),
     OMP_NUM_THREADS: wholeNumber(1, 256),
     UVICORN_WORKERS: wholeNumber(1, 256),
     MODEL_EVICT_THRESHOLD_PCT: wholeNumber(1, 100),
@@ -53,6 +54,8 @@ export const profileSchema = z.strictObject({
     cpu: limitSchema,
     /** Limits of a container whose service needs a GPU. */
     gpu: limitSchema,
+    /** Per-service changes to its class's limits, by service name. Defaults to none. */
+    services: z.record(z.string(), limitSchema.partial(), { error: "must map service names to limits like { pidsLimit: 4096 }" }).default({}),
   }),
 });
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bring up the local infrastructure the "local" stack needs, idempotently:
 #   1. Docker engine (Debian docker.io, dockerd started in the background)
-#   2. A plain HTTP registry on 127.0.0.1:5000 (Debian docker-registry) + skopeo
+#   2. A plain HTTP registry on 127.0.0.1:5000 (Debian docker-registry) + skopeo, refusing deletes
 #   3. BuildKit (buildkitd/buildctl compiled from the Go module, cached by version),
 #      registered as the buildx "remote" builder named "fleet" for @pulumi/docker-build
 #   4. The base image 127.0.0.1:5000/fleet/debian-bookworm:base (debootstrap), pinned
@@ -218,8 +218,9 @@ log:
 storage:
   filesystem:
     rootdirectory: $FLEET_CACHE/registry
+  # Refuse deletes: every digest a stack ever ran stays pullable, because rollback needs it.
   delete:
-    enabled: true
+    enabled: false
   cache:
     blobdescriptor: inmemory
 http:

@@ -69,6 +69,13 @@ export interface ResolvedFleet {
   readonly builder: string;
   readonly baseImage: string;
   readonly bindAddress: string;
+  /**
+   * Prefix of every Docker object the stack creates (`fleet-<stack>`): containers
+   * `<prefix>-<slug>`, volumes `<prefix>-<slug>-data`, canaries `<prefix>-canary-<slug>-*`. It
+   * comes from the stack, so two stacks share one Docker host without a clash.
+   */
+  readonly prefix: string;
+  /** The stack's user-defined network (CIS 5.30): the prefix. */
   readonly network: string;
   readonly cpuOnly: boolean;
   readonly healthTimeoutSeconds: number;
@@ -113,21 +120,23 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
   const problems: string[] = [];
 
   const enabled = selectServices(catalog, c, file, problems);
-  for (const name of Object.keys(c.images ?? {})) {
-    if (!catalog.services.some((s) => s.name === name)) problems.push(problem(file, `fleet:images.${name}`, `is not a service; known: ${catalog.services.map((s) => s.name).join(", ")}`));
+  const placedHere = catalog.services.filter((s) => runsOn(s.placement, c.machine)).map((s) => s.name);
+  for (const key of ["images", "sources"] as const) {
+    for (const name of Object.keys(c[key] ?? {})) {
+      const svc = catalog.services.find((s) => s.name === name);
+      if (!svc) problems.push(problem(file, `fleet:${key}.${name}`, `is not a service; known: ${catalog.services.map((s) => s.name).join(", ")}`));
+      else if (!placedHere.includes(name)) problems.push(problem(file, `fleet:${key}.${name}`, `${name} is placed on ${svc.placement}, not on ${c.machine}, so this stack never runs it; services of ${c.machine}: ${placedHere.join(", ")}`));
+    }
   }
-  for (const [name, dir] of Object.entries(c.sources ?? {})) {
-    if (!catalog.services.some((s) => s.name === name)) problems.push(problem(file, `fleet:sources.${name}`, `is not a service; known: ${catalog.services.map((s) => s.name).join(", ")}`));
-    else if (!isDir(projectDir, dir)) problems.push(problem(file, `fleet:sources.${name}`, "must be an existing directory (relative to the project)", dir));
-  }
-  if (!isDir(projectDir, c.defaultSource)) problems.push(problem(file, "fleet:defaultSource", "must be an existing directory (relative to the project)", c.defaultSource));
+  for (const [name, dir] of Object.entries(c.sources ?? {})) sourceProblems(projectDir, dir, `fleet:sources.${name}`).forEach((p) => problems.push(problem(file, `fleet:sources.${name}`, p, dir)));
+  sourceProblems(projectDir, c.defaultSource, "fleet:defaultSource").forEach((p) => problems.push(problem(file, "fleet:defaultSource", p, c.defaultSource)));
 
   if (!c.cpuOnly && profile.machine.gpus.length === 0) {
     for (const s of enabled.filter((s) => s.gpu)) {
       problems.push(problem(file, "fleet:services", `${s.name} needs a GPU (family ${s.family}) but ${profileFile} lists none in machine.gpus; set fleet:cpuOnly: true to run it without one, or leave it out of fleet:services`));
     }
   }
-  const needMiB = enabled.reduce((sum, s) => sum + limitsFor(profile, s.gpu).memoryMiB, 0);
+  const needMiB = enabled.reduce((sum, s) => sum + limitsFor(profile, s).memoryMiB, 0);
   if (needMiB > profile.machine.memoryMiB) {
     problems.push(problem(profileFile, "limits", `the ${enabled.length} services of stack ${input.stack} need ${needMiB} MiB together, more than machine.memoryMiB (${profile.machine.memoryMiB})`));
   }
@@ -154,7 +163,8 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     builder: c.builder,
     baseImage,
     bindAddress: c.bindAddress,
-    network: c.network,
+    prefix: `fleet-${input.stack}`,
+    network: `fleet-${input.stack}`,
     cpuOnly: c.cpuOnly,
     healthTimeoutSeconds: c.healthTimeoutSeconds,
     buildOnPreview: c.buildOnPreview,
@@ -188,9 +198,8 @@ function resolveService(s: CatalogService, c: StackConfig, profile: Profile, inp
       SERVICE_PORT: String(s.ports.service),
       HEALTH_PORT: String(s.ports.health),
       FLEET_MACHINE: c.machine,
-      FLEET_REVISION: image.kind === "build" ? image.revision.sha : "pinned",
     },
-    limits: limitsFor(profile, s.gpu),
+    limits: limitsFor(profile, s),
     source,
     image,
   };
@@ -247,10 +256,14 @@ function readBaseImage(c: StackConfig, projectDir: string, file: string, problem
   return ref;
 }
 
-function isDir(projectDir: string, dir: string): boolean {
-  try {
-    return fs.statSync(path.resolve(projectDir, dir)).isDirectory();
-  } catch {
-    return false;
-  }
+/**
+ * What is wrong with a service source folder: the shared service.Dockerfile needs a
+ * requirements.lock and an `app` package run as `python -m app`, so a folder without them would
+ * only fail at build time.
+ */
+function sourceProblems(projectDir: string, dir: string, key: string): string[] {
+  const full = path.resolve(projectDir, dir);
+  if (!fs.existsSync(full) || !fs.statSync(full).isDirectory()) return ["must be an existing directory (relative to the project)"];
+  const needs = ["requirements.lock", "app/__main__.py"].filter((f) => !fs.existsSync(path.join(full, f)));
+  return needs.length ? [`must hold what dockerfiles/service.Dockerfile builds, but ${needs.join(" and ")} ${needs.length > 1 ? "are" : "is"} missing (see examples/reference-service for ${key}'s layout)`] : [];
 }

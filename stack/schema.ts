@@ -31,7 +31,7 @@ export const STACK_KEYS = {
   baseImageFile: "string",
   locks: "string",
   bindAddress: "string",
-  network: "string",
+  publishAllInterfaces: "boolean",
   services: "object",
   images: "object",
   sources: "object",
@@ -58,8 +58,8 @@ export const stackSchema = z
     baseImage: pinned.optional(),
     baseImageFile: text("a path to a file holding a pinned base image reference").optional(),
     locks: z.enum(["cuda", "cpu"], { error: 'must be "cuda" (the real GPU wheels) or "cpu" (light CPU wheels, for machines without a GPU)' }),
-    bindAddress: z.ipv4({ error: "must be an IPv4 address of this host's interface, like 127.0.0.1" }),
-    network: z.string({ error: "must be a Docker network name" }).regex(/^[a-z0-9][a-z0-9_.-]*$/, { error: "must be a Docker network name (lower case letters, digits, . _ -)" }),
+    bindAddress: z.ipv4({ error: "must be the IPv4 address of one of the host's interfaces, like 127.0.0.1 or the machine's LAN address" }),
+    publishAllInterfaces: bool,
     services: z
       .strictObject({
         phases: z.array(z.string({ error: 'must be a plan phase like "4.2"' }), { error: 'must be a list of plan phases like ["4.1", "4.2"]' }).optional(),
@@ -76,6 +76,11 @@ export const stackSchema = z
   .refine((c) => (c.baseImage === undefined) !== (c.baseImageFile === undefined), {
     error: "set exactly one of fleet:baseImage (a pinned reference) or fleet:baseImageFile (a file holding one)",
     path: ["baseImage"],
+  })
+  // 0.0.0.0 publishes every service, unauthenticated, on every interface of the host (CIS 5.14).
+  .refine((c) => c.bindAddress !== "0.0.0.0" || c.publishAllInterfaces, {
+    error: "0.0.0.0 publishes every service on every interface of the host; set the machine's LAN address (or 127.0.0.1), or set fleet:publishAllInterfaces: true to accept that",
+    path: ["bindAddress"],
   });
 
 /** A stack's validated `fleet:` config. */

@@ -45,8 +45,8 @@ describe("profiles", () => {
 
   it("choose the GPU class of limits for GPU services", () => {
     const pc2 = loadProfile(REPO, "pc2", "test");
-    assert.equal(limitsFor(pc2, true).memoryMiB, 8192);
-    assert.equal(limitsFor(pc2, false).memoryMiB, 1024);
+    assert.equal(limitsFor(pc2, { name: "ModelOpsCoordinator", gpu: true }).memoryMiB, 8192);
+    assert.equal(limitsFor(pc2, { name: "CentralErrorBus", gpu: false }).memoryMiB, 1024);
   });
 
   describe("reject", () => {

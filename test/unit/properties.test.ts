@@ -6,7 +6,7 @@ import { Profile, profileProblems, profileSchema } from "../../profiles";
 import { decodeStackConfig, resolveFleet } from "../../stack";
 import { PINNED_BASE, REPO } from "../support/project";
 
-const limit = fc.record({ memoryMiB: fc.integer({ min: 64, max: 65536 }), cpuShares: fc.integer({ min: 2, max: 4096 }) });
+const limit = fc.record({ memoryMiB: fc.integer({ min: 64, max: 65536 }), cpuShares: fc.integer({ min: 2, max: 4096 }), pidsLimit: fc.integer({ min: 16, max: 65536 }) });
 
 /** Any profile the schema and the machine checks accept. */
 const validProfile: fc.Arbitrary<Profile> = fc
@@ -17,19 +17,19 @@ const validProfile: fc.Arbitrary<Profile> = fc
     omp: fc.integer({ min: 1, max: 256 }),
     workers: fc.integer({ min: 1, max: 256 }),
     evict: fc.integer({ min: 1, max: 100 }),
-    split: fc.integer({ min: 1, max: 1024 }),
+    split: fc.integer({ min: 21, max: 1024 }),
     cpu: limit,
     gpu: limit,
   })
   .map((r) => ({
     machine: { description: "generated", cpuThreads: r.cpuThreads, memoryMiB: r.memoryMiB, gpus: Array.from({ length: r.gpuCount }, (_, index) => ({ index, model: "gpu", memoryMiB: 8192 })) },
     env: { GPU_VISIBLE_DEVICES: r.gpuCount ? "0" : "", TORCH_CUDA_ALLOC_CONF: `max_split_size_mb:${r.split}`, OMP_NUM_THREADS: Math.min(r.omp, r.cpuThreads), UVICORN_WORKERS: r.workers, MODEL_EVICT_THRESHOLD_PCT: r.evict },
-    limits: { cpu: { ...r.cpu, memoryMiB: Math.min(r.cpu.memoryMiB, r.memoryMiB) }, gpu: { ...r.gpu, memoryMiB: Math.min(r.gpu.memoryMiB, r.memoryMiB) } },
+    limits: { cpu: { ...r.cpu, memoryMiB: Math.min(r.cpu.memoryMiB, r.memoryMiB) }, gpu: { ...r.gpu, memoryMiB: Math.min(r.gpu.memoryMiB, r.memoryMiB) }, services: {} },
   }))
   .filter((p) => profileSchema.safeParse(p).success && profileProblems(p, "gen").length === 0);
 
 const stackConfig = (machine: string, extra: Record<string, string> = {}) =>
-  decodeStackConfig({ machine, profile: "gen", registry: "127.0.0.1:5000/fleet", baseImage: PINNED_BASE, cpuOnly: "false", dockerHost: "unix:///var/run/docker.sock", builder: "fleet", locks: "cuda", bindAddress: "127.0.0.1", network: "fleet", defaultSource: "examples/reference-service", healthTimeoutSeconds: "60", buildOnPreview: "false", retainVolumes: "true", ...extra }, "Pulumi.gen.yaml");
+  decodeStackConfig({ machine, profile: "gen", registry: "127.0.0.1:5000/fleet", baseImage: PINNED_BASE, cpuOnly: "false", dockerHost: "unix:///var/run/docker.sock", builder: "fleet", locks: "cuda", bindAddress: "127.0.0.1", publishAllInterfaces: "false", defaultSource: "examples/reference-service", healthTimeoutSeconds: "60", buildOnPreview: "false", retainVolumes: "true", ...extra }, "Pulumi.gen.yaml");
 const revisionOf = () => ({ sha: "a".repeat(40), created: "2026-01-01T00:00:00Z", dirty: false });
 
 describe("invariants", function () {
@@ -102,5 +102,5 @@ describe("invariants", function () {
 const bigProfile: Profile = {
   machine: { description: "big", cpuThreads: 64, memoryMiB: 1048576, gpus: [{ index: 0, model: "gpu", memoryMiB: 24576 }] },
   env: { GPU_VISIBLE_DEVICES: "0", TORCH_CUDA_ALLOC_CONF: "max_split_size_mb:64", OMP_NUM_THREADS: 8, UVICORN_WORKERS: 8, MODEL_EVICT_THRESHOLD_PCT: 90 },
-  limits: { cpu: { memoryMiB: 1024, cpuShares: 512 }, gpu: { memoryMiB: 8192, cpuShares: 1024 } },
+  limits: { cpu: { memoryMiB: 1024, cpuShares: 512, pidsLimit: 1024 }, gpu: { memoryMiB: 8192, cpuShares: 1024, pidsLimit: 4096 }, services: {} },
 };

@@ -47,7 +47,7 @@ describe("stacks", () => {
   });
 
   it("decode engine values: integers, booleans and mappings", () => {
-    const c = decodeStackConfig({ machine: "local", profile: "local", registry: "r:5000/f", baseImage: PINNED_BASE, cpuOnly: "true", dockerHost: "unix:///x", builder: "b", locks: "cpu", bindAddress: "127.0.0.1", network: "n", defaultSource: "examples", healthTimeoutSeconds: "30", buildOnPreview: "false", retainVolumes: "true", images: "{}" }, "Pulumi.t.yaml");
+    const c = decodeStackConfig({ machine: "local", profile: "local", registry: "r:5000/f", baseImage: PINNED_BASE, cpuOnly: "true", dockerHost: "unix:///x", builder: "b", locks: "cpu", bindAddress: "127.0.0.1", publishAllInterfaces: "false", defaultSource: "examples", healthTimeoutSeconds: "30", buildOnPreview: "false", retainVolumes: "true", images: "{}" }, "Pulumi.t.yaml");
     assert.equal(c.cpuOnly, true);
     assert.equal(c.healthTimeoutSeconds, 30);
     assert.deepEqual(c.images, {});
@@ -146,8 +146,29 @@ describe("stacks", () => {
       assert.throws(() => resolveStack(dir, "local"), /Pulumi\.local\.yaml: line \d+: is not valid YAML/);
     });
     it("a source directory that does not exist", () => rejects(/fleet:sources\.CentralErrorBus: must be an existing directory.*got "services\/ceb"/, "fleet:sources: { CentralErrorBus: services/ceb }"));
+    it("publishing on every interface without the opt-in", () => rejects(/fleet:bindAddress: 0\.0\.0\.0 publishes every service on every interface of the host; set the machine's LAN address \(or 127\.0\.0\.1\), or set fleet:publishAllInterfaces: true to accept that; got "0\.0\.0\.0"/, "fleet:bindAddress: 0.0.0.0"));
+    it("a pin for a service the machine does not run", () => {
+      const pin = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
+      const dir = tempProject({ "Pulumi.mainpc.yaml": fs.readFileSync(path.join(REPO, "Pulumi.mainpc.yaml"), "utf8").replace("fleet:images: {}", `fleet:images: { CentralErrorBus: "${pin}" }`) });
+      assert.throws(() => resolveStack(dir, "mainpc"), /Pulumi\.mainpc\.yaml: fleet:images\.CentralErrorBus: CentralErrorBus is placed on pc2, not on mainpc, so this stack never runs it; services of mainpc: ServiceRegistry, /);
+    });
+    it("an allocator setting torch cannot parse, naming the option", () => {
+      const bad = (conf: string) => tempProject({ "profiles/local.json": fs.readFileSync(path.join(REPO, "profiles/local.json"), "utf8").replace('"max_split_size_mb:32"', JSON.stringify(conf)) });
+      assert.throws(() => resolveStack(bad("max_split_size_mb:lots"), "local"), /profiles\/local\.json: env\.TORCH_CUDA_ALLOC_CONF: max_split_size_mb must be a whole number of MB above 20; got "lots"; got "max_split_size_mb:lots"$/);
+      assert.throws(() => resolveStack(bad("max_split_size_mb:16"), "local"), /max_split_size_mb must be a whole number of MB above 20; got "16"/);
+      assert.throws(() => resolveStack(bad("max_split:64"), "local"), /torch knows no allocator option "max_split"; known: max_split_size_mb, /);
+      assert.throws(() => resolveStack(bad("expandable_segments:yes"), "local"), /expandable_segments must be True or False; got "yes"/);
+      resolveStack(bad("max_split_size_mb:128,garbage_collection_threshold:0.6,roundup_power2_divisions:[256:1,512:2,>:4],expandable_segments:True"), "local");
+    });
+    it("a source folder without what the service Dockerfile builds", () => {
+      const dir = tempProject({ "services/ceb/README.md": "no app here\n" });
+      fs.appendFileSync(path.join(dir, "Pulumi.local.yaml"), "");
+      const text = fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8").replace(/^config:\n/m, "config:\n  fleet:sources: { CentralErrorBus: services/ceb }\n");
+      fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), text);
+      assert.throws(() => resolveStack(dir, "local"), /fleet:sources\.CentralErrorBus: must hold what dockerfiles\/service\.Dockerfile builds, but requirements\.lock and app\/__main__\.py are missing/);
+    });
     it("every problem at once, not only the first", () => {
-      const dir = tempProject({ "Pulumi.local.yaml": localWith("fleet:healthTimeoutSeconds: 5", "fleet:network: Fleet Net") });
+      const dir = tempProject({ "Pulumi.local.yaml": localWith("fleet:healthTimeoutSeconds: 5", "fleet:bindAddress: every") });
       assert.throws(() => resolveStack(dir, "local"), (e: FleetInputError) => e.problems.length === 2);
     });
   });

@@ -1,0 +1,75 @@
+import { GpuRequest } from "../profiles";
+import { ResolvedService } from "../stack";
+
+/**
+ * How a service's container runs: everything that can make an image fail at run time. The real
+ * container and its health canary are both made from one RunSpec, so an image the canary proved
+ * healthy is one that runs with exactly these settings.
+ */
+export interface RunSpec {
+  /** Non-root user and group (the plan: 10001:10001). */
+  readonly user: string;
+  /** The profile's settings plus the service's own. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Memory limit, MiB; swap is not allowed on top (CIS 5.11). */
+  readonly memoryMiB: number;
+  /** Relative CPU weight (CIS 5.12). */
+  readonly cpuShares: number;
+  /** Most processes and threads (CIS 5.29). */
+  readonly pidsLimit: number;
+  /** Writable places on the otherwise read-only root (CIS 5.13). */
+  readonly tmpfs: Readonly<Record<string, string>>;
+  /** Capabilities dropped (CIS 5.4). */
+  readonly capDrop: readonly string[];
+  /** Security options: no privilege gain through setuid binaries (CIS 5.26). */
+  readonly securityOpts: readonly string[];
+  /** Where the service keeps its state: a volume of its own. */
+  readonly dataPath: string;
+  /** GPUs, for a service that gets one. */
+  readonly gpu?: GpuRequest;
+  /** The health probe: the images' own /health check (dockerfiles/healthcheck.py), on a tighter schedule. */
+  readonly health: { readonly test: readonly string[]; readonly intervalSeconds: number; readonly timeoutSeconds: number; readonly retries: number; readonly startPeriodSeconds: number };
+}
+
+/** The one health probe of the fleet, shipped in every image by base-cpu-pydeps. */
+export const HEALTH_PROBE: readonly string[] = ["CMD", "python", "/usr/local/lib/fleet/healthcheck.py"];
+
+/** The RunSpec of a service as the stack resolved it. */
+export function runSpec(s: ResolvedService): RunSpec {
+  return {
+    user: "10001:10001",
+    env: s.env,
+    memoryMiB: s.limits.memoryMiB,
+    cpuShares: s.limits.cpuShares,
+    pidsLimit: s.limits.pidsLimit,
+    tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
+    capDrop: ["ALL"],
+    securityOpts: ["no-new-privileges:true"],
+    dataPath: "/data",
+    gpu: s.gpuRequest,
+    health: { test: HEALTH_PROBE, intervalSeconds: 5, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 },
+  };
+}
+
+/** The `docker run` flags that apply a RunSpec (without ports, name, network or image). */
+export function dockerRunFlags(spec: RunSpec): string[] {
+  return [
+    "--user", spec.user,
+    "--read-only",
+    ...Object.entries(spec.tmpfs).flatMap(([dir, opts]) => ["--tmpfs", `${dir}:${opts}`]),
+    ...spec.capDrop.flatMap((c) => ["--cap-drop", c]),
+    ...spec.securityOpts.flatMap((o) => ["--security-opt", o]),
+    "--memory", `${spec.memoryMiB}m`,
+    "--memory-swap", `${spec.memoryMiB}m`,
+    "--cpu-shares", String(spec.cpuShares),
+    "--pids-limit", String(spec.pidsLimit),
+    "--mount", `type=volume,dst=${spec.dataPath}`,
+    ...(spec.gpu ? ["--gpus", `"device=${spec.gpu.deviceIds.join(",")}"`] : []),
+    "--health-cmd", spec.health.test.slice(1).join(" "),
+    "--health-interval", `${spec.health.intervalSeconds}s`,
+    "--health-timeout", `${spec.health.timeoutSeconds}s`,
+    "--health-retries", String(spec.health.retries),
+    "--health-start-period", `${spec.health.startPeriodSeconds}s`,
+    ...Object.entries(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
+  ];
+}

@@ -1,0 +1,78 @@
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { ResolvedFleet } from "../stack";
+import { registryBase, request } from "./http";
+
+const NOTHING = "nothing was changed";
+const MANIFESTS = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+].join(", ");
+
+/**
+ * Checks, before `pulumi up` touches anything, that what the update needs answers: the stack's
+ * Docker engine, its registry (and the pinned base image in it), and the BuildKit builder when
+ * something is built. Returns one line per problem, naming what is down and how to bring it up.
+ */
+export async function serviceProblems(fleet: ResolvedFleet): Promise<string[]> {
+  const problems: string[] = [];
+  const engine = await engineAnswer(fleet.dockerHost);
+  if (engine) problems.push(`the Docker engine ${fleet.dockerHost} does not answer (${engine}); start it (\`npm run infra\` on this machine) and run the update again; ${NOTHING}`);
+
+  const host = fleet.registry.split("/")[0];
+  const { base, answer } = await registryBase(host);
+  if ("error" in answer) {
+    problems.push(`the registry ${host} (fleet:registry ${fleet.registry}) does not answer (GET ${base}/v2/: ${answer.error}); images are pushed to and pulled from it: start it (\`npm run infra\` on this machine) and run the update again; ${NOTHING}`);
+  } else if (answer.status === 200 && fleet.families.length > 0) {
+    const [ref, digest] = fleet.baseImage.split("@");
+    const repo = ref.slice(ref.indexOf("/") + 1).replace(/:[^/]*$/, "");
+    const head = await request(`${base}/v2/${repo}/manifests/${digest}`, { method: "HEAD", headers: { Accept: MANIFESTS } });
+    if ("status" in head && head.status === 404) {
+      problems.push(`the base image ${fleet.baseImage} is not in the registry ${host}; make it there with \`npm run infra\` (this machine's local registry) or \`npm run fleet -- base --stack ${fleet.stack}\`, and run the update again; ${NOTHING}`);
+    }
+  }
+
+  const builds = fleet.families.length > 0 || fleet.services.some((s) => s.image.kind === "build");
+  const builder = builds ? await builderAnswer(fleet.builder) : undefined;
+  if (builder) problems.push(builder);
+  return problems;
+}
+
+/** Why the Docker engine at `dockerHost` does not answer its API's /_ping, or undefined when it does. */
+async function engineAnswer(dockerHost: string): Promise<string | undefined> {
+  const [scheme, rest] = dockerHost.split("://");
+  // An ssh:// engine is reached through the docker CLI's own connection; the provider reports it.
+  if (scheme !== "unix" && scheme !== "tcp") return undefined;
+  const answer = scheme === "unix" ? await request("http://engine/_ping", { socketPath: rest }) : await request(`http://${rest}/_ping`);
+  return "error" in answer ? answer.error : answer.status === 200 ? undefined : `/_ping answered ${answer.status}`;
+}
+
+/**
+ * Why the buildx builder `name` cannot build, or undefined when it can or cannot be checked from
+ * here. A builder whose BuildKit listens on a unix socket (the remote driver `npm run infra`
+ * registers) is checked by connecting to it.
+ */
+async function builderAnswer(name: string): Promise<string | undefined> {
+  const file = path.join(process.env.DOCKER_CONFIG ?? path.join(os.homedir(), ".docker"), "buildx", "instances", name);
+  if (!fs.existsSync(file)) return `no buildx builder named "${name}" (fleet:builder) is registered (${file} does not exist); \`npm run infra\` registers the local one; ${NOTHING}`;
+  let endpoint: string | undefined;
+  try {
+    endpoint = (JSON.parse(fs.readFileSync(file, "utf8")) as { Nodes?: { Endpoint?: string }[] }).Nodes?.[0]?.Endpoint;
+  } catch {
+    return undefined;
+  }
+  if (!endpoint?.startsWith("unix://")) return undefined;
+  const socket = endpoint.slice("unix://".length);
+  const up = await new Promise<string | undefined>((resolve) => {
+    const conn = net.connect(socket, () => {
+      conn.destroy();
+      resolve(undefined);
+    });
+    conn.on("error", (e) => resolve(e.message));
+  });
+  return up ? `the BuildKit daemon of builder "${name}" at ${endpoint} does not answer (${up}); start it (\`npm run infra\` on this machine) and run the update again; ${NOTHING}` : undefined;
+}

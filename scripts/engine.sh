@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Private infrastructure instances beside the shared one that scripts/infra.sh starts, so that
+# tests and benchmarks can stop, kill and restart what they use without touching the fleet a
+# user runs (its engine, registry and builder stay as they are).
+#
+#   bash scripts/engine.sh up docker NAME        a Docker engine; prints its DOCKER_HOST
+#   bash scripts/engine.sh up registry NAME PORT a registry on 127.0.0.1:PORT; prints host:port
+#   bash scripts/engine.sh up buildkit NAME      a BuildKit daemon registered as buildx builder
+#                                                NAME; prints its address
+#   bash scripts/engine.sh down|kill|restart KIND NAME
+#                                                stop cleanly (SIGTERM) | SIGKILL | down then up
+#   bash scripts/engine.sh status KIND NAME      exit 0 when it answers
+#
+# Each instance keeps its data under $FLEET_CACHE/instances/KIND-NAME (kept across restarts, as a
+# machine's would be) and its sockets and pid file under /run/fleet/KIND-NAME. A private Docker
+# engine runs the same dockerd as the shared one, with its own data root, exec root, containerd
+# namespace and socket; it adds no iptables rules (published ports go through docker-proxy) and
+# no default bridge, so it never disturbs the shared engine's networking. Needs `npm run infra`
+# first (packages and the compiled BuildKit).
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=env.sh
+source "$SCRIPT_DIR/env.sh"
+
+usage() { echo "usage: engine.sh up|down|kill|restart|status docker|registry|buildkit NAME [PORT]" >&2; exit 2; }
+(($# >= 3)) || usage
+action=$1 kind=$2 name=$3 port=${4:-}
+[[ $name =~ ^[a-z0-9][a-z0-9-]*$ ]] || { echo "engine.sh: NAME must be lower-case letters, digits and dashes; got '$name'" >&2; exit 2; }
+data="$FLEET_CACHE/instances/$kind-$name"
+run="/run/fleet/$kind-$name"
+log="$FLEET_CACHE/log/$kind-$name.log"
+pidfile="$run/pid"
+mkdir -p "$data" "$run" "$FLEET_CACHE/log"
+
+address() {
+  case $kind in
+    docker) echo "unix://$run/docker.sock" ;;
+    buildkit) echo "unix://$run/buildkitd.sock" ;;
+    registry) echo "127.0.0.1:$(cat "$data/port" 2>/dev/null || echo "$port")" ;;
+    *) usage ;;
+  esac
+}
+
+answers() {
+  case $kind in
+    docker) DOCKER_HOST=$(address) /usr/bin/docker version >/dev/null 2>&1 ;;
+    buildkit) "$FLEET_CACHE/bin/buildctl" --addr "$(address)" debug workers >/dev/null 2>&1 ;;
+    registry) curl -fs -o /dev/null "http://$(address)/v2/" ;;
+  esac
+}
+
+alive() { [[ -s $pidfile ]] && kill -0 "$(<"$pidfile")" 2>/dev/null; }
+
+start() {
+  if answers; then address; return 0; fi
+  alive && stop TERM
+  local cmd=()
+  case $kind in
+    docker)
+      rm -f "$run/docker.sock"
+      cmd=(/usr/sbin/dockerd --host "$(address)" --data-root "$data/data" --exec-root "$run/exec"
+        --pidfile "$run/dockerd.pid" --containerd-namespace "fleet-$name"
+        --containerd-plugins-namespace "fleet-$name-plugins" --bridge none --iptables=false
+        --ip-masq=false --userland-proxy=true)
+      ;;
+    registry)
+      [[ $port =~ ^[0-9]+$ ]] || [[ -s $data/port ]] || { echo "engine.sh: a registry needs a PORT" >&2; exit 2; }
+      [[ -n $port ]] && echo "$port" >"$data/port"
+      cat >"$data/config.yml" <<EOF
+version: 0.1
+log: { level: warn, accesslog: { disabled: true } }
+storage:
+  filesystem: { rootdirectory: $data/storage }
+  delete: { enabled: false }
+http: { addr: $(address) }
+EOF
+      cmd=(/usr/bin/docker-registry serve "$data/config.yml")
+      ;;
+    buildkit)
+      rm -f "$run/buildkitd.sock"
+      cat >"$data/buildkitd.toml" <<EOF
+root = "$data/root"
+[grpc]
+  address = ["$(address)"]
+[worker.oci]
+  enabled = true
+  binary = "/usr/sbin/runc"
+  snapshotter = "overlayfs"
+  networkMode = "host"
+  gc = true
+[worker.containerd]
+  enabled = false
+EOF
+      cmd=("$FLEET_CACHE/bin/buildkitd" --config "$data/buildkitd.toml")
+      mkdir -p "${DOCKER_CONFIG:-$HOME/.docker}/buildx/instances"
+      printf '{"Name":"%s","Driver":"remote","Nodes":[{"Name":"%s0","Endpoint":"%s"}],"Dynamic":false}\n' \
+        "$name" "$name" "$(address)" >"${DOCKER_CONFIG:-$HOME/.docker}/buildx/instances/$name"
+      ;;
+    *) usage ;;
+  esac
+  setsid "${cmd[@]}" >>"$log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  for _ in $(seq 240); do
+    answers && { address; return 0; }
+    alive || break
+    sleep 0.25
+  done
+  tail -n 20 "$log" >&2
+  echo "engine.sh: $kind $name did not answer (log: $log)" >&2
+  exit 1
+}
+
+stop() { # SIGNAL
+  alive || { rm -f "$pidfile"; return 0; }
+  local pid
+  pid=$(<"$pidfile")
+  kill "-$1" "$pid" 2>/dev/null || true
+  for _ in $(seq 240); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  rm -f "$pidfile"
+}
+
+case $action in
+  up) start ;;
+  down) stop TERM ;;
+  kill) stop KILL ;;
+  restart) stop TERM; start ;;
+  status) answers ;;
+  *) usage ;;
+esac
