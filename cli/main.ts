@@ -13,7 +13,9 @@ export interface Command {
 }
 
 /** Every command, loaded only when it is run. */
-const COMMANDS: Record<string, () => Promise<Command>> = {};
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  recover: async () => (await import("./recover")).command,
+};
 
 function usage(): string {
   return `usage: npm run fleet -- <command> [options]\ncommands: ${Object.keys(COMMANDS).sort().join(", ")}\n(run a command with --help for its options)`;

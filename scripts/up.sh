@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: bring the local stack up from nothing.
-#   npm run up                 infrastructure, toolchain, then `pulumi up` on the local stack
-#   npm run up -- --diff       extra arguments go to `pulumi up`
+#   npm run up                       infrastructure, toolchain, then `pulumi up` on the local stack
+#   npm run up -- --diff             extra arguments go to `pulumi up`
+#   FLEET_STACK=name npm run up      another stack of this project (default: local)
 # Uses a file backend under $FLEET_CACHE/state (no account, no cloud) and an empty passphrase.
+# Before the update, `fleet recover` cleans up after an earlier update that was killed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/env.sh
+stack=${FLEET_STACK:-local}
 bash scripts/infra.sh
 bash scripts/toolchain.sh
-pulumi stack select --create local --non-interactive >/dev/null
-pulumi up --stack local --yes --non-interactive "$@"
-pulumi stack output --stack local services --json
+pulumi stack select --create "$stack" --non-interactive >/dev/null
+npx ts-node --transpile-only cli/main.ts recover --stack "$stack"
+pulumi up --stack "$stack" --yes --non-interactive "$@"
+pulumi stack output --stack "$stack" services --json

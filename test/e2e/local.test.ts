@@ -2,22 +2,32 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run } from "../support/engine";
+import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
 
 /**
- * The main job for real: `pulumi up` on the local stack with the real engine, providers, BuildKit,
- * registry and Docker engine. The steps run in order and share one backend, as a user's would.
+ * The main job for real: `pulumi up` of the local stack's program and settings with the real
+ * engine, providers, BuildKit, registry and Docker engine. The steps run in order and share one
+ * backend, as a user's would. The suite runs as stack `e2e` on a Docker engine of its own,
+ * published on 127.0.0.2, so a user's `local` fleet on this machine is never touched.
  */
 describe("pulumi up on the local stack, end to end", function () {
+  const STACK = "e2e";
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-e2e-"));
   const env = engineEnv(path.join(work, "state"));
   fs.mkdirSync(path.join(work, "state"));
   const results: Record<string, unknown> = {};
   let a = "";
   let b = "";
+  let ts: TestStack;
   const CEB = "services/central-error-bus";
+  const CEB_CONTAINER = `fleet-${STACK}-central-error-bus`;
 
-  const pulumi = (cwd: string, ...args: string[]) => run("pulumi", [...args, "--stack", "local", "--non-interactive"], { cwd, env });
+  const pulumi = (cwd: string, ...args: string[]) => ts.pulumi(cwd, ...args);
+  const docker = (...args: string[]) => {
+    const r = ts.docker(...args);
+    if (r.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+    return r;
+  };
   const up = (cwd: string, label: string) => {
     const r = pulumi(cwd, "up", "--yes", "--skip-preview", "--json");
     fs.writeFileSync(path.join(work, `${label}.events.json`), r.stdout);
@@ -26,10 +36,10 @@ describe("pulumi up on the local stack, end to end", function () {
     return { ...r, steps, diagnostics: diagnostics(r.stdout) };
   };
   const containerIds = () => {
-    const out = must("docker", ["ps", "--filter", "label=dev.fleet.stack=local", "--format", "{{.Names}} {{.ID}}"], { cwd: work }).stdout.trim();
+    const out = docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").stdout.trim();
     return Object.fromEntries(out ? out.split("\n").map((l) => l.split(" ")) : []);
   };
-  const services = (cwd: string) => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", "local"], { cwd, env }).stdout) as Record<string, { healthUrl: string; image: string }>;
+  const services = (cwd: string) => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd, env }).stdout) as Record<string, { healthUrl: string; image: string }>;
   const assertHealthy = async (cwd: string) => {
     const all = services(cwd);
     assert.equal(Object.keys(all).length, 10, "ten services on the local stack");
@@ -46,11 +56,10 @@ describe("pulumi up on the local stack, end to end", function () {
     // service's source can change alone. Checkout B is a second clone of that commit under another umask.
     a = checkout(path.join(work, "a"), "0022");
     must("bash", ["scripts/infra.sh"], { cwd: a, env, timeoutSeconds: 1800 });
+    ts = testStack(a, env, { stack: STACK, engine: STACK, bindAddress: "127.0.0.2", config: { sources: { CentralErrorBus: CEB } } });
     // Stack init first: it may write the stack's encryption salt, which B must share.
-    must("pulumi", ["stack", "init", "local", "--non-interactive"], { cwd: a, env });
+    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: a, env });
     fs.cpSync(path.join(a, "examples/reference-service"), path.join(a, CEB), { recursive: true });
-    const stackFile = path.join(a, "Pulumi.local.yaml");
-    fs.writeFileSync(stackFile, fs.readFileSync(stackFile, "utf8").replace(/^config:\n/m, `config:\n  fleet:sources: { CentralErrorBus: ${CEB} }\n`));
     must("git", ["add", "-A", "."], { cwd: a });
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "CentralErrorBus from a folder of its own"], { cwd: a });
     b = checkout(path.join(work, "b"), "0002", a);
@@ -58,6 +67,7 @@ describe("pulumi up on the local stack, end to end", function () {
   });
 
   after(() => {
+    if (ts) run("bash", ["scripts/engine.sh", "down", "docker", STACK], { cwd: a, env });
     fs.mkdirSync(path.resolve(__dirname, "../../results"), { recursive: true });
     fs.writeFileSync(path.resolve(__dirname, "../../results/e2e.json"), JSON.stringify(results, null, 2) + "\n");
   });
@@ -68,12 +78,12 @@ describe("pulumi up on the local stack, end to end", function () {
     assert.equal(imagesBuilt(r.steps), 15, "5 families and 10 service images");
     await assertHealthy(a);
     for (const name of Object.keys(containerIds())) {
-      const user = must("docker", ["inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.State.Health.Status}}", name], { cwd: work }).stdout.trim();
-      assert.equal(user, "10001:10001 true healthy", name);
+      const user = docker("inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidsLimit}} {{.State.Health.Status}}", name).stdout.trim();
+      assert.equal(user, "10001:10001 true 256 healthy", `${name}: user, read-only root, PIDs limit, health`);
     }
     // State goes to the named volume at /data, the one writable place besides /tmp.
-    must("docker", ["exec", "fleet-central-error-bus", "python3", "-c", "open('/data/probe', 'w').write('ok')"], { cwd: work });
-    assert.notEqual(run("docker", ["exec", "fleet-central-error-bus", "python3", "-c", "open('/opt/probe', 'w')"], { cwd: work }).status, 0, "the root filesystem is read-only");
+    docker("exec", CEB_CONTAINER, "python3", "-c", "open('/data/probe', 'w').write('ok')");
+    assert.notEqual(ts.docker("exec", CEB_CONTAINER, "python3", "-c", "open('/opt/probe', 'w')").status, 0, "the root filesystem is read-only");
   });
 
   it("changes nothing on a second up from another checkout of the same commit with another umask", async () => {
@@ -102,21 +112,22 @@ describe("pulumi up on the local stack, end to end", function () {
     assert.equal(imagesBuilt(r.steps), 1);
     const after = containerIds();
     for (const [name, id] of Object.entries(before)) {
-      if (name === "fleet-central-error-bus") assert.notEqual(after[name], id, "CentralErrorBus has a new container");
+      if (name === CEB_CONTAINER) assert.notEqual(after[name], id, "CentralErrorBus has a new container");
       else assert.equal(after[name], id, `${name} kept its container`);
     }
     await assertHealthy(b);
   });
 
   it("fails an up whose image never gets healthy, and leaves the running service running", async () => {
-    const before = containerIds()["fleet-central-error-bus"];
+    const before = containerIds()[CEB_CONTAINER];
     const main = path.join(b, CEB, "app/__main__.py");
     const good = fs.readFileSync(main, "utf8");
     fs.writeFileSync(main, "import time\n\n# Never listens: a build that passes but a service that never gets healthy.\ntime.sleep(10**6)\n");
     const r = up(b, "broken-up");
     assert.notEqual(r.status, 0, "the update fails");
-    assert.match(r.diagnostics + r.stderr, /CentralErrorBus: image 127\.0\.0\.1:5000\/fleet\/central-error-bus@sha256:[0-9a-f]{64} did not report healthy on \/health within \d+s; the running container was left as it was/);
-    assert.equal(containerIds()["fleet-central-error-bus"], before, "the running container was not touched");
+    assert.match(r.diagnostics + r.stderr, /CentralErrorBus: image 127\.0\.0\.1:5000\/e2e\/central-error-bus@sha256:[0-9a-f]{64} did not report healthy on \/health within \d+s; the running container was left as it was/);
+    assert.equal(containerIds()[CEB_CONTAINER], before, "the running container was not touched");
+    assert.equal(docker("ps", "-aq", "--filter", `label=dev.fleet.stack=${STACK}`, "--filter", "label=dev.fleet.role=canary").stdout.trim(), "", "the failed canary was removed");
     assert.deepEqual(JSON.parse((await get(services(b).CentralErrorBus.healthUrl)).body), { status: "ok" });
 
     fs.writeFileSync(main, good);
@@ -126,14 +137,14 @@ describe("pulumi up on the local stack, end to end", function () {
   });
 
   it("rejects a malformed stack file in preview with the same message as render", () => {
-    const file = path.join(b, "Pulumi.local.yaml");
+    const file = path.join(b, `Pulumi.${STACK}.yaml`);
     const good = fs.readFileSync(file, "utf8");
     fs.writeFileSync(file, good.replace("fleet:machine: local", "fleet:machine: pc3"));
     try {
-      const rendered = run("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "local"], { cwd: b, env });
+      const rendered = run("npx", ["ts-node", "--transpile-only", "scripts/render.ts", STACK], { cwd: b, env });
       assert.equal(rendered.status, 1);
       const message = rendered.stderr.trim();
-      assert.match(message, /Pulumi\.local\.yaml: fleet:machine: must be one of mainpc, pc2, local; got "pc3"/);
+      assert.match(message, /Pulumi\.e2e\.yaml: fleet:machine: must be one of mainpc, pc2, local; got "pc3"/);
       const preview = pulumi(b, "preview");
       assert.notEqual(preview.status, 0);
       for (const line of message.split("\n")) assert.ok((preview.stdout + preview.stderr).includes(line.trim()), `preview shows: ${line}\n--- it printed:\n${preview.stdout}${preview.stderr}`);
@@ -143,16 +154,18 @@ describe("pulumi up on the local stack, end to end", function () {
     }
   });
 
-  it("destroys every container, the network and the pulled images, and keeps the data volumes", () => {
+  it("destroys every container, the network and the pulled images, keeps the data volumes and every pushed digest", () => {
     const images = Object.values(services(b)).map((s) => s.image);
     const r = pulumi(b, "destroy", "--yes");
     if (r.status !== 0) fail("pulumi destroy", r);
-    const q = (...args: string[]) => must("docker", args, { cwd: work }).stdout.trim();
-    assert.equal(q("ps", "-a", "--filter", "label=dev.fleet.stack=local", "--format", "{{.Names}}"), "");
-    assert.equal(q("network", "ls", "--filter", "name=^fleet$", "--format", "{{.Name}}"), "");
-    for (const image of images) assert.notEqual(run("docker", ["image", "inspect", image], { cwd: work }).status, 0, `${image} is gone from the engine`);
-    const volumes = q("volume", "ls", "--filter", "name=fleet-", "--format", "{{.Name}}").split("\n").filter(Boolean);
+    const q = (...args: string[]) => docker(...args).stdout.trim();
+    assert.equal(q("ps", "-a", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}}"), "");
+    assert.equal(q("network", "ls", "--filter", `name=^fleet-${STACK}$`, "--format", "{{.Name}}"), "");
+    for (const image of images) assert.notEqual(ts.docker("image", "inspect", image).status, 0, `${image} is gone from the engine`);
+    // retainOnDelete on every image and a registry that refuses deletes: rollback can still pull them.
+    for (const image of images) must("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${image}`], { cwd: work, env });
+    const volumes = q("volume", "ls", "--filter", `name=fleet-${STACK}-`, "--format", "{{.Name}}").split("\n").filter(Boolean);
     assert.equal(volumes.length, 10, `ten data volumes survive: ${volumes.join(", ")}`);
-    must("docker", ["volume", "rm", ...volumes], { cwd: work });
+    docker("volume", "rm", ...volumes);
   });
 });

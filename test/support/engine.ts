@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import YAML from "yaml";
 import { REPO } from "./project";
 
 /** Where the toolchain and infrastructure scripts keep their binaries. */
@@ -135,4 +136,47 @@ export function get(url: string): Promise<{ status: number; body: string }> {
     req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out`)));
     req.on("error", reject);
   });
+}
+
+/** A stack of its own for one test suite: nothing of it is shared with the fleet a user runs. */
+export interface TestStack {
+  /** The stack name; every container, volume and network is named from it. */
+  readonly stack: string;
+  /** The private Docker engine's host URL (scripts/engine.sh). */
+  readonly dockerHost: string;
+  /** The loopback address its ports are published on. */
+  readonly bindAddress: string;
+  /** The registry path its images go to. */
+  readonly registry: string;
+  /** `pulumi` with the suite's backend, on this stack. */
+  pulumi(cwd: string, ...args: string[]): Ran;
+  /** `docker` on the suite's private engine. */
+  docker(...args: string[]): Ran;
+}
+
+/**
+ * Sets up a suite's own namespace in checkout `dir`: a private Docker engine named `engine`, and
+ * `Pulumi.<stack>.yaml` made from Pulumi.local.yaml with the engine, `bindAddress`, a registry
+ * path of its own (`127.0.0.1:5000/<stack>` unless `registry` is given) and the `config` keys
+ * given (without `fleet:`; null removes a key). The stack file is left uncommitted; commit it when
+ * a second checkout must see it.
+ */
+export function testStack(dir: string, env: NodeJS.ProcessEnv, opts: { stack: string; engine: string; bindAddress: string; registry?: string; config?: Readonly<Record<string, unknown>> }): TestStack {
+  const dockerHost = must("bash", ["scripts/engine.sh", "up", "docker", opts.engine], { cwd: dir, env }).stdout.trim();
+  const registry = opts.registry ?? `127.0.0.1:5000/${opts.stack}`;
+  const doc = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
+  for (const [key, value] of Object.entries({ dockerHost, bindAddress: opts.bindAddress, registry, ...opts.config })) {
+    if (value === null) delete doc.config[`fleet:${key}`];
+    else doc.config[`fleet:${key}`] = value;
+  }
+  fs.writeFileSync(path.join(dir, `Pulumi.${opts.stack}.yaml`), YAML.stringify(doc));
+  const dockerEnv = { ...env, DOCKER_HOST: dockerHost };
+  return {
+    stack: opts.stack,
+    dockerHost,
+    bindAddress: opts.bindAddress,
+    registry,
+    pulumi: (cwd, ...args) => run("pulumi", [...args, "--stack", opts.stack, "--non-interactive"], { cwd, env, timeoutSeconds: 3600 }),
+    docker: (...args) => run("docker", args, { cwd: dir, env: dockerEnv }),
+  };
 }

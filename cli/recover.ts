@@ -1,0 +1,137 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { FleetInputError } from "../errors";
+import { readStackConfig } from "../stack";
+import { CliError, parseArgs, required } from "./args";
+import { Command } from "./main";
+
+/** What an interrupted update can leave behind, found by `findLeftovers`. */
+export interface Leftovers {
+  /** Lock files of updates whose process is gone (same host, pid not running). */
+  readonly staleLocks: readonly { readonly file: string; readonly pid: number }[];
+  /** Operations the state records as started but never finished. */
+  readonly pendingOperations: readonly { readonly type: string; readonly urn: string }[];
+  /** Containers with the stack's labels that the state does not know (created, then the update died). */
+  readonly orphans: readonly { readonly id: string; readonly name: string }[];
+  /** Health canaries still there (each run removes its own; these outlived a killed run). */
+  readonly canaries: readonly { readonly id: string; readonly name: string }[];
+}
+
+/** A container as `docker ps --format '{{json .}}'` lists it. */
+export interface ListedContainer {
+  readonly ID: string;
+  readonly Names: string;
+  readonly Labels: string;
+}
+
+/**
+ * Pure: what is left over, from the stack's exported state and the containers on its engine that
+ * carry its label. A container the state does not know is an orphan; a canary is always a
+ * leftover between runs.
+ */
+export function leftoversOf(deployment: { resources?: { type: string; id?: string }[]; pending_operations?: { type: string; resource: { urn: string } }[] }, containers: readonly ListedContainer[]): Omit<Leftovers, "staleLocks"> {
+  const known = new Set((deployment.resources ?? []).filter((r) => r.type === "docker:index/container:Container" && r.id).map((r) => r.id!));
+  const isCanary = (c: ListedContainer) => c.Labels.split(",").includes("dev.fleet.role=canary");
+  const fullId = (id: string) => [...known].find((k) => k.startsWith(id));
+  return {
+    pendingOperations: (deployment.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
+    canaries: containers.filter(isCanary).map((c) => ({ id: c.ID, name: c.Names })),
+    orphans: containers.filter((c) => !isCanary(c) && !fullId(c.ID)).map((c) => ({ id: c.ID, name: c.Names })),
+  };
+}
+
+function sh(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, input?: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { env, input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? r.error.message : "") };
+}
+
+/** Lock files of a file backend whose update process on this host is gone. */
+function staleLocks(stack: string): { file: string; pid: number }[] {
+  const backend = process.env.PULUMI_BACKEND_URL ?? "";
+  if (!backend.startsWith("file://")) return [];
+  const dir = path.join(backend.slice("file://".length), ".pulumi", "locks");
+  const out: { file: string; pid: number }[] = [];
+  const walk = (d: string): void => {
+    if (!fs.existsSync(d)) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (e.name.endsWith(".json") && path.basename(d) === stack) {
+        const lock = JSON.parse(fs.readFileSync(full, "utf8")) as { pid: number; hostname: string };
+        let alive = true;
+        try {
+          process.kill(lock.pid, 0);
+        } catch {
+          alive = false;
+        }
+        if (lock.hostname === os.hostname() && !alive) out.push({ file: full, pid: lock.pid });
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/**
+ * `fleet recover --stack S`: makes a stack whose last update was killed safe to update again, and
+ * says what it cleaned: stale locks of dead processes, containers the update created but never
+ * recorded (they hold the names and host ports the next update needs), leftover canaries, and the
+ * interrupted operations in the state. `npm run up` runs it before every update; it changes
+ * nothing when there is nothing to clean.
+ */
+export async function recover(projectDir: string, stack: string, log: (line: string) => void = console.log): Promise<Leftovers> {
+  let dockerHost: string;
+  try {
+    dockerHost = readStackConfig(projectDir, stack).raw.dockerHost;
+  } catch (e) {
+    if (e instanceof FleetInputError) throw new CliError(`recover: ${e.problems.join("; ")}`);
+    throw e;
+  }
+  const locks = staleLocks(stack);
+  if (locks.length) {
+    const cancel = sh("pulumi", ["cancel", "--yes", "--stack", stack]);
+    if (cancel.status !== 0) throw new CliError(`recover: could not remove the stale lock of stack ${stack}: ${cancel.stderr.trim()}`);
+    for (const l of locks) log(`recover: removed the lock of an update whose process (pid ${l.pid}) is gone: ${l.file}`);
+  }
+  const exported = sh("pulumi", ["stack", "export", "--stack", stack]);
+  if (exported.status !== 0) {
+    if (/no stack named|not found/i.test(exported.stderr)) return { staleLocks: locks, pendingOperations: [], orphans: [], canaries: [] };
+    throw new CliError(`recover: pulumi stack export --stack ${stack} failed: ${exported.stderr.trim()}`);
+  }
+  const state = JSON.parse(exported.stdout) as { version: number; deployment: Parameters<typeof leftoversOf>[0] & Record<string, unknown> };
+  const listed = sh("docker", ["ps", "-a", "--no-trunc", "--filter", `label=dev.fleet.stack=${stack}`, "--format", "{{json .}}"], { ...process.env, DOCKER_HOST: dockerHost });
+  if (listed.status !== 0) throw new CliError(`recover: cannot list the containers of stack ${stack} on ${dockerHost}: ${listed.stderr.trim()}`);
+  const containers = listed.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as ListedContainer);
+  const found = leftoversOf(state.deployment, containers);
+
+  for (const c of [...found.orphans, ...found.canaries]) {
+    const rm = sh("docker", ["rm", "-f", ...(found.canaries.includes(c) ? ["-v"] : []), c.id], { ...process.env, DOCKER_HOST: dockerHost });
+    if (rm.status !== 0) throw new CliError(`recover: could not remove container ${c.name}: ${rm.stderr.trim()}`);
+  }
+  found.orphans.forEach((c) => log(`recover: removed container ${c.name}, which an interrupted update created but never recorded`));
+  found.canaries.forEach((c) => log(`recover: removed health canary ${c.name}, left by an interrupted update`));
+  if (found.pendingOperations.length) {
+    // The engine would otherwise warn about them on every update; their effects are swept above
+    // (an unrecorded container) or converge on the next update (an interrupted replace or delete).
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-recover-")), "state.json");
+    fs.writeFileSync(file, JSON.stringify({ ...state, deployment: { ...state.deployment, pending_operations: [] } }));
+    const imported = sh("pulumi", ["stack", "import", "--stack", stack, "--file", file]);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    if (imported.status !== 0) throw new CliError(`recover: could not clear the interrupted operations of stack ${stack}: ${imported.stderr.trim()}`);
+    for (const p of found.pendingOperations) log(`recover: cleared an interrupted ${p.type} of ${p.urn}`);
+  }
+  if (!locks.length && !found.orphans.length && !found.canaries.length && !found.pendingOperations.length) log(`recover: stack ${stack} has nothing left over from an interrupted update`);
+  return { staleLocks: locks, ...found };
+}
+
+/** The `recover` command. */
+export const command: Command = {
+  summary: "recover --stack S: clean up after an update that was killed (locks, unrecorded containers, canaries)",
+  async run(argv) {
+    const parsed = parseArgs("recover", argv, { valued: ["stack"], flags: [] });
+    await recover(path.resolve(__dirname, ".."), required("recover", parsed, "stack", "the stack to clean up"));
+    return 0;
+  },
+};

@@ -1,0 +1,235 @@
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
+import { cisSection5, CisResult, DELIBERATE, Inspected } from "../support/cis";
+
+/**
+ * The fleet under faults, on the real engine: a reboot of the Docker engine (clean and kill -9), an
+ * update killed half way, a new image that fails only with the container's real settings, the
+ * registry and the builder down, pins and retention of digests. The suite runs stack `faults` on
+ * an engine, registry and BuildKit of its own (scripts/engine.sh), published on 127.0.0.3, so it
+ * can stop and kill them without touching anything a user runs.
+ */
+describe("faults: the fleet survives, end to end", function () {
+  const STACK = "faults";
+  const REGISTRY_PORT = "5003";
+  const SERVICES = ["CentralErrorBus", "SelfHealingSupervisor", "UnifiedObservabilityCenter"];
+  const CEB = "services/ceb";
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-faults-"));
+  const env = engineEnv(path.join(work, "state"));
+  fs.mkdirSync(path.join(work, "state"));
+  const results: Record<string, unknown> = {};
+  let dir = "";
+  let ts: TestStack;
+  let registry = "";
+
+  const engine = (action: string, kind: string, ...rest: string[]) => must("bash", ["scripts/engine.sh", action, kind, STACK, ...rest], { cwd: dir, env }).stdout.trim();
+  const docker = (...args: string[]) => {
+    const r = ts.docker(...args);
+    if (r.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const up = (label: string) => {
+    const r = ts.pulumi(dir, "up", "--yes", "--skip-preview", "--json");
+    const steps = changedSteps(r.stdout);
+    results[label] = { seconds: r.seconds, imagesBuilt: imagesBuilt(steps), changed: steps.length };
+    return { ...r, steps, diagnostics: diagnostics(r.stdout) };
+  };
+  const mustUp = (label: string) => {
+    const r = up(label);
+    if (r.status !== 0) assert.fail(`pulumi up (${label}) exited ${r.status}\n${(r.diagnostics || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-20).join("\n")}`);
+    return r;
+  };
+  /** Container name -> ID of every container of the stack, canaries included. */
+  const containers = () => Object.fromEntries(docker("ps", "-a", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").split("\n").filter(Boolean).map((l) => l.split(" ")));
+  const outputs = () => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd: dir, env }).stdout) as Record<string, { healthUrl: string; image: string; container: string }>;
+  const healthy = async () => {
+    for (const [name, s] of Object.entries(outputs())) {
+      const res = await get(s.healthUrl);
+      assert.deepEqual([res.status, JSON.parse(res.body)], [200, { status: "ok" }], `${name} at ${s.healthUrl}`);
+    }
+  };
+  /** Waits until every container of the stack reports healthy; returns the seconds it took. */
+  const waitHealthy = async (timeoutSeconds: number) => {
+    const start = Date.now();
+    for (;;) {
+      const states = Object.keys(containers()).map((n) => docker("inspect", "-f", "{{.State.Health.Status}}", n));
+      if (states.length === SERVICES.length && states.every((s) => s === "healthy")) return (Date.now() - start) / 1000;
+      if (Date.now() - start > timeoutSeconds * 1000) assert.fail(`not every service healthy within ${timeoutSeconds}s: ${states.join(", ")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  const registryHas = (ref: string) => run("skopeo", ["inspect", "--tls-verify=false", "--raw", `docker://${ref}`], { cwd: dir, env }).status === 0;
+
+  before(function () {
+    dir = checkout(path.join(work, "fleet"), "0022");
+    must("bash", ["scripts/infra.sh"], { cwd: dir, env, timeoutSeconds: 1800 });
+    registry = engine("up", "registry", REGISTRY_PORT);
+    engine("up", "buildkit");
+    // The base image, copied into the suite's own registry (same digest).
+    const base = fs.readFileSync(path.join(dir, ".fleet/base-image.ref"), "utf8").trim();
+    must("skopeo", ["copy", "--src-tls-verify=false", "--dest-tls-verify=false", `docker://${base}`, `docker://${registry}/base/debian-bookworm:base`], { cwd: dir, env });
+    const digest = must("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${registry}/base/debian-bookworm:base`], { cwd: dir, env }).stdout.trim();
+    fs.cpSync(path.join(dir, "examples/reference-service"), path.join(dir, CEB), { recursive: true });
+    ts = testStack(dir, env, {
+      stack: STACK,
+      engine: STACK,
+      bindAddress: "127.0.0.3",
+      registry: `${registry}/${STACK}`,
+      config: { builder: STACK, baseImageFile: null, baseImage: `${registry}/base/debian-bookworm@${digest}`, services: { names: SERVICES }, sources: { CentralErrorBus: CEB }, healthTimeoutSeconds: "60" },
+    });
+    must("git", ["add", "-A", "."], { cwd: dir });
+    must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "faults stack"], { cwd: dir });
+    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+    mustUp("cold-up");
+  });
+
+  after(() => {
+    if (ts) ts.pulumi(dir, "destroy", "--yes");
+    for (const kind of ["docker", "buildkit", "registry"]) run("bash", ["scripts/engine.sh", "down", kind, STACK], { cwd: dir, env });
+    fs.mkdirSync(path.resolve(__dirname, "../../results"), { recursive: true });
+    fs.writeFileSync(path.resolve(__dirname, "../../results/faults.json"), JSON.stringify(results, null, 2) + "\n");
+  });
+
+  it("runs every container with a PIDs limit and passes the CIS section 5 checks", async () => {
+    await healthy();
+    const info = JSON.parse(docker("info", "--format", "{{json .}}"));
+    const verdicts: Record<string, CisResult[]> = {};
+    for (const [name, s] of Object.entries(outputs())) {
+      const inspected = JSON.parse(docker("inspect", s.container))[0] as Inspected;
+      assert.equal(inspected.HostConfig.PidsLimit, 256, `${name}: the profile's PIDs limit`);
+      const ports = [Number(new URL(s.healthUrl).port), ...Object.keys(inspected.Config.ExposedPorts ?? {}).map((p) => Number(p.split("/")[0]))];
+      verdicts[name] = cisSection5(inspected, [...new Set(ports)], info);
+      const failed = verdicts[name].filter((v) => v.status === "fail" && !DELIBERATE[v.id]);
+      assert.deepEqual(failed, [], `${name}: CIS section 5 checks that fail`);
+    }
+    const first = Object.values(verdicts)[0];
+    results.cis = { pass: first.filter((v) => v.status === "pass").map((v) => v.id), notApplicable: first.filter((v) => v.status === "n/a").map((v) => `${v.id} (${v.why})`), deliberate: DELIBERATE };
+  });
+
+  it("keeps every digest and changes nothing when a service is pinned to the digest it runs", () => {
+    const before = containers();
+    const image = outputs().CentralErrorBus.image;
+    must("pulumi", ["config", "set", "--path", "fleet:images.CentralErrorBus", image, "--stack", STACK], { cwd: dir, env });
+    const pinned = mustUp("pin-running-digest");
+    const touched = pinned.steps.filter((s) => !["docker-build:index:Image", "fleet:images:ServiceImage"].includes(s.type));
+    assert.deepEqual(touched, [], "only the image resource goes (retained); no container, canary, pull or limit changes");
+    assert.deepEqual(containers(), before, "every container kept its ID");
+    assert.ok(registryHas(image), `${image} is still in the registry after its image resource was deleted`);
+    must("pulumi", ["config", "rm", "--path", "fleet:images.CentralErrorBus", "--stack", STACK], { cwd: dir, env });
+    mustUp("unpin");
+    assert.deepEqual(containers(), before, "back to building: same digest, same containers");
+  });
+
+  it("comes back healthy by itself after the engine stops cleanly and starts again, and the next up is a no-op", async () => {
+    const before = containers();
+    engine("down", "docker");
+    engine("up", "docker");
+    results.cleanRestartHealthySeconds = await waitHealthy(60);
+    await healthy();
+    assert.deepEqual(Object.keys(containers()).sort(), Object.keys(before).sort(), "the same containers, nothing added");
+    const r = mustUp("after-clean-restart");
+    assert.deepEqual(r.steps, [], "the next up changes nothing");
+  });
+
+  it("comes back healthy by itself after the engine is killed (kill -9), and the next up is a no-op", async () => {
+    engine("kill", "docker");
+    engine("up", "docker");
+    results.killRestartHealthySeconds = await waitHealthy(60);
+    await healthy();
+    const r = mustUp("after-kill");
+    assert.deepEqual(r.steps, [], "the next up changes nothing");
+  });
+
+  it("fails an up whose image passes a naive check but not the container's settings, and keeps the old one serving", async () => {
+    const before = containers();
+    const main = path.join(dir, CEB, "app/__main__.py");
+    const good = fs.readFileSync(main, "utf8");
+    // Starts more threads than the profile's PIDs limit allows: healthy in a bare `docker run`,
+    // dead with the fleet's settings.
+    fs.writeFileSync(main, `import threading, time\nfor _ in range(400):\n    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n${good}`);
+    try {
+      const threads = "import threading, time\nfor _ in range(400):\n    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\nprint('threads ok')";
+      const image = outputs().CentralErrorBus.image;
+      assert.match(ts.docker("run", "--rm", "--entrypoint", "python", image, "-c", threads).stdout, /threads ok/, "a bare run starts the threads");
+      assert.notEqual(ts.docker("run", "--rm", "--pids-limit", "256", "--entrypoint", "python", image, "-c", threads).status, 0, "the profile's PIDs limit stops them");
+      const r = up("real-settings-canary");
+      assert.notEqual(r.status, 0, "the update fails");
+      assert.match(r.diagnostics + r.stderr, /CentralErrorBus: image \S+central-error-bus@sha256:[0-9a-f]{64} stopped before it was healthy .*when run with the container's settings; the running container was left as it was/);
+      assert.match(r.diagnostics + r.stderr, /can't start new thread/);
+      assert.deepEqual(containers(), before, "the running containers were not touched, and no canary is left");
+      await healthy();
+    } finally {
+      fs.writeFileSync(main, good);
+    }
+  });
+
+  it("fails an up with the registry down, naming it, and leaves the fleet as it was", async () => {
+    const before = containers();
+    fs.appendFileSync(path.join(dir, CEB, "app/__init__.py"), "\n# a change while the registry is down\n");
+    engine("down", "registry");
+    try {
+      const r = up("registry-down");
+      assert.notEqual(r.status, 0);
+      assert.match(r.diagnostics + r.stderr, new RegExp(`the registry ${registry.replace(/\./g, "\\.")} \\(fleet:registry ${registry.replace(/\./g, "\\.")}/${STACK}\\) does not answer .*nothing was changed`));
+      assert.equal(imagesBuilt(r.steps), 0);
+      assert.deepEqual(containers(), before);
+      await healthy();
+    } finally {
+      engine("up", "registry", REGISTRY_PORT);
+    }
+  });
+
+  it("fails an up with BuildKit down, naming the builder, and leaves the fleet as it was", async () => {
+    const before = containers();
+    engine("down", "buildkit");
+    try {
+      const r = up("buildkit-down");
+      assert.notEqual(r.status, 0);
+      assert.match(r.diagnostics + r.stderr, new RegExp(`the BuildKit daemon of builder "${STACK}" at unix://\\S+ does not answer .*nothing was changed`));
+      assert.deepEqual(containers(), before);
+      await healthy();
+    } finally {
+      engine("up", "buildkit");
+    }
+    const r = mustUp("after-faults");
+    assert.equal(imagesBuilt(r.steps), 1, "the pending change builds once everything is back");
+  });
+
+  it("converges after an update killed half way, and says what it cleaned up", async () => {
+    // A profile change replaces every container; the update is killed once one has been replaced.
+    const profile = path.join(dir, "profiles/local.json");
+    fs.writeFileSync(profile, fs.readFileSync(profile, "utf8").replace('"MODEL_EVICT_THRESHOLD_PCT": 70', '"MODEL_EVICT_THRESHOLD_PCT": 71'));
+    const before = containers();
+    const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", STACK, "--non-interactive"], { cwd: dir, env, detached: true, stdio: "ignore" });
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const now = containers();
+      const replaced = Object.entries(before).filter(([n, id]) => now[n] && now[n] !== id);
+      if (replaced.length >= 1) break;
+      if (Date.now() > deadline) assert.fail("no container was replaced within 300 s");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 1000));
+    const left = containers();
+    const recovered = must("npx", ["ts-node", "--transpile-only", "cli/main.ts", "recover", "--stack", STACK], { cwd: dir, env });
+    results.recover = recovered.stdout.trim().split("\n");
+    const canariesLeft = Object.keys(left).filter((n) => n.includes("-canary-"));
+    for (const name of canariesLeft) assert.match(recovered.stdout, new RegExp(`removed health canary ${name}`));
+    assert.match(recovered.stdout, /^recover: /m, "it says what it did");
+    const r = mustUp("after-killed-up");
+    assert.ok(r.steps.length > 0, "the rest of the update is carried out");
+    const after = containers();
+    assert.deepEqual(Object.keys(after).sort(), SERVICES.map((s) => `fleet-${STACK}-${s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}`).sort(), "one container per service: no duplicate, orphan or canary");
+    await healthy();
+    for (const [name, s] of Object.entries(outputs())) {
+      const envs = docker("inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", s.container);
+      assert.match(envs, /^MODEL_EVICT_THRESHOLD_PCT=71$/m, `${name} runs the new profile`);
+    }
+    assert.deepEqual(ts.pulumi(dir, "preview", "--expect-no-changes").status, 0, "and the stack is converged");
+  });
+});
