@@ -37,12 +37,29 @@ run_step() {
   echo "=== $name: done in $((SECONDS - start))s"
 }
 
+# The tests never touch the fleet a user runs: the local stack's containers (if it is up) must
+# keep their IDs through the whole run.
+local_fleet() { docker ps --filter label=dev.fleet.stack=local --format '{{.Names}} {{.ID}}' 2>/dev/null | sort; }
+fleet_before=$(local_fleet)
+
 run_suite unit npx mocha
-if run_step infra bash scripts/infra.sh; then
+if run_step infra bash scripts/infra.sh && run_step toolchain bash scripts/toolchain.sh; then
   run_suite images npx mocha --config .mocharc.images.json
-  if run_step toolchain bash scripts/toolchain.sh; then
-    run_suite e2e npx mocha --config .mocharc.e2e.json
-  fi
+  run_suite e2e npx mocha --config .mocharc.e2e.json
+fi
+
+fleet_after=$(local_fleet)
+if [[ $fleet_before == "$fleet_after" ]]; then
+  passed=$((passed + 1))
+  echo "=== isolation: the local fleet's $(grep -c . <<<"$fleet_before") running containers kept their IDs"
+else
+  failed=$((failed + 1)); broken+=("isolation")
+  printf '=== isolation: the local fleet changed during the tests
+--- before
+%s
+--- after
+%s
+' "$fleet_before" "$fleet_after"
 fi
 
 ((${#broken[@]})) && echo "failed steps: ${broken[*]}"
