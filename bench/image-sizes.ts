@@ -15,7 +15,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { docker, engineMissing, imageSize } from "../test/support/docker";
-import { BASE_REF_FILE, baseImageRef, buildFamilies, buildService, DOCKERFILES, FAMILY_ORDER, gitHead, REPO } from "../test/support/image-builds";
+import { BASE_REF_FILE, baseImageRef, buildFamilies, buildService, DOCKERFILES, FAMILY_ORDER, gitHead } from "../test/support/image-builds";
+import { REPO } from "../test/support/project";
 
 const OUT = path.join(REPO, "results", "image-sizes.json");
 const GOAL_PCT = 40;

@@ -14,26 +14,15 @@ export interface FamilyImageArgs extends ImageBuildArgs {
 export class FamilyImage extends pulumi.ComponentResource {
   /** `repo@sha256:` of the pushed image: what children build FROM. */
   public readonly ref: pulumi.Output<string>;
-  /** The pushed manifest digest. */
-  public readonly digest: pulumi.Output<string>;
 
   constructor(name: string, args: FamilyImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:images:FamilyImage", name, {}, opts);
-    const { image, ref } = buildImage(
+    const { ref } = buildImage(
       `${name}-image`,
-      {
-        plan: args.family.image,
-        context: args.context,
-        dockerfile: args.dockerfile,
-        buildArgs: { BASE: args.from, LOCK: args.family.lock },
-        builder: args.builder,
-        buildOnPreview: args.buildOnPreview ?? false,
-        secrets: args.secrets,
-      },
+      { ...args, plan: args.family.image, buildArgs: { BASE: args.from, LOCK: args.family.lock } },
       { parent: this },
     );
     this.ref = ref;
-    this.digest = image.digest;
-    this.registerOutputs({ ref: this.ref, digest: this.digest });
+    this.registerOutputs({ ref: this.ref });
   }
 }

@@ -16,22 +16,12 @@ export interface ImageBuildArgs {
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
-/** What every fleet image build shares. */
-export interface BuildSpec {
+/** One image build: the component's arguments, the plan and the Dockerfile's build args. */
+export interface BuildSpec extends ImageBuildArgs {
   /** The build plan: repository, tag and labels. */
   readonly plan: ImagePlan & { kind: "build" };
-  /** Staged build context directory (see source/stage.ts). */
-  readonly context: string;
-  /** Dockerfile text, given inline so no checkout path becomes an input. */
-  readonly dockerfile: string;
   /** Build args; parent images arrive here as `repo@sha256:`. */
   readonly buildArgs: Record<string, pulumi.Input<string>>;
-  /** Name of the buildx builder. */
-  readonly builder: string;
-  /** Whether `pulumi preview` builds too. */
-  readonly buildOnPreview: boolean;
-  /** Build secrets by id (the Dockerfiles read an optional `pip-ca`). */
-  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
 /**
@@ -52,7 +42,7 @@ export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomRes
       tags: [`${plan.repository}:${plan.tag}`],
       platforms: ["linux/amd64"],
       push: true,
-      buildOnPreview: spec.buildOnPreview,
+      buildOnPreview: spec.buildOnPreview ?? false,
       secrets: spec.secrets ? { ...spec.secrets } : undefined,
       cacheFrom: [{ registry: { ref: cache } }],
       cacheTo: [{ registry: { ref: cache, mode: "max", imageManifest: true, ociMediaTypes: true } }],

@@ -16,19 +16,16 @@ export interface ServiceImageArgs extends ImageBuildArgs {
 export class ServiceImage extends pulumi.ComponentResource {
   /** `repo@sha256:` of the pushed image: what the container runs. */
   public readonly ref: pulumi.Output<string>;
-  /** The pushed manifest digest. */
-  public readonly digest: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:images:ServiceImage", name, {}, opts);
     const { service } = args;
     if (service.image.kind !== "build") throw new pulumi.ResourceError(`${service.name} runs a pinned image; it has nothing to build`, this);
-    const { image, ref } = buildImage(
+    const { ref } = buildImage(
       `${name}-image`,
       {
+        ...args,
         plan: service.image,
-        context: args.context,
-        dockerfile: args.dockerfile,
         buildArgs: {
           FAMILY: args.family,
           SERVICE_NAME: service.name,
@@ -36,14 +33,10 @@ export class ServiceImage extends pulumi.ComponentResource {
           HEALTH_PORT: String(service.ports.health),
           FLEET_REVISION: service.image.revision.sha,
         },
-        builder: args.builder,
-        buildOnPreview: args.buildOnPreview ?? false,
-        secrets: args.secrets,
       },
       { parent: this },
     );
     this.ref = ref;
-    this.digest = image.digest;
-    this.registerOutputs({ ref: this.ref, digest: this.digest });
+    this.registerOutputs({ ref: this.ref });
   }
 }

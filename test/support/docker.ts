@@ -1,21 +1,21 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as http from "http";
 import * as os from "os";
 import * as path from "path";
+import { pipCaFile } from "../../stack";
+import { FLEET_CACHE, get } from "./engine";
 
 /**
  * Small functions for tests and benches that drive the real engine: run a command, build and push
  * an image through the BuildKit daemon that `npm run infra` starts, and poll an HTTP endpoint.
  */
 
-const CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
 const firstExisting = (...candidates: string[]) => candidates.find((c) => fs.existsSync(c)) ?? candidates[candidates.length - 1];
 
 /** The docker client that matches the engine (Debian's 20.10 client; a newer one may not speak its API). */
-export const DOCKER = process.env.FLEET_DOCKER ?? firstExisting(path.join(CACHE, "bin", "docker"), "/usr/bin/docker", "docker");
+export const DOCKER = process.env.FLEET_DOCKER ?? firstExisting(path.join(FLEET_CACHE, "bin", "docker"), "/usr/bin/docker", "docker");
 /** buildctl, compiled by `npm run infra`. */
-export const BUILDCTL = process.env.FLEET_BUILDCTL ?? firstExisting(path.join(CACHE, "bin", "buildctl"), "buildctl");
+export const BUILDCTL = process.env.FLEET_BUILDCTL ?? firstExisting(path.join(FLEET_CACHE, "bin", "buildctl"), "buildctl");
 /** The BuildKit daemon the Pulumi program's builder also uses. */
 export const BUILDKIT_ADDR = process.env.BUILDKIT_HOST ?? "unix:///run/buildkit/buildkitd.sock";
 /** The local registry (plain HTTP). */
@@ -94,16 +94,6 @@ export interface BuiltImage {
   readonly seconds: number;
 }
 
-/**
- * A CA bundle for pip inside builds, passed as the optional `pip-ca` build secret: needed where
- * outbound TLS is inspected by a proxy whose CA only the host trusts. FLEET_PIP_CA, PIP_CERT or
- * SSL_CERT_FILE if set, else the host's system bundle.
- */
-export function pipCaBundle(): string | undefined {
-  const candidates = [process.env.FLEET_PIP_CA, process.env.PIP_CERT, process.env.SSL_CERT_FILE, "/etc/ssl/certs/ca-certificates.crt"];
-  return candidates.find((c): c is string => !!c && fs.existsSync(c));
-}
-
 /** Builds `req` with buildctl, pushes it, and returns its `repo@sha256:` reference. */
 export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
   const meta = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), "metadata.json");
@@ -120,7 +110,7 @@ export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
   if (req.sourceDateEpoch !== undefined) args.push("--opt", `build-arg:SOURCE_DATE_EPOCH=${req.sourceDateEpoch}`);
   for (const [k, v] of Object.entries(req.buildArgs ?? {})) args.push("--opt", `build-arg:${k}=${v}`);
   for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--opt", `label:${k}=${v}`);
-  const ca = pipCaBundle();
+  const ca = pipCaFile();
   if (ca) args.push("--secret", `id=pip-ca,src=${ca}`);
   if (req.noCache) args.push("--no-cache");
   const started = Date.now();
@@ -136,55 +126,12 @@ export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
   }
 }
 
-/** An HTTP answer. */
-export interface HttpAnswer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** One GET, no proxy, no retries. */
-export function httpGet(url: string, timeoutMs = 3000): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
-    req.on("error", reject);
-  });
-}
-
-/** Polls `probe` until it returns a value that is not undefined; throws `what` with the last error after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, intervalMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not reached after ${timeoutMs / 1000} s${last ? ` (last error: ${last})` : ""}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-/** Polls `url` until it answers 200; returns that answer. */
-export const waitForHttp = (url: string, timeoutMs = 30_000) =>
-  waitFor(`GET ${url} answering 200`, timeoutMs, async () => {
-    const a = await httpGet(url);
-    return a.status === 200 ? a : undefined;
-  });
-
 /** Why the engine-backed tests cannot run here, or undefined when they can. */
 export async function engineMissing(baseRefFile: string): Promise<string | undefined> {
   const needs: string[] = [];
   if ((await run(DOCKER, ["info"]).catch(() => ({ code: 1 }))).code !== 0) needs.push(`no Docker engine answers \`${DOCKER} info\``);
   if ((await run(BUILDCTL, ["--addr", BUILDKIT_ADDR, "debug", "workers"]).catch(() => ({ code: 1 }))).code !== 0) needs.push(`no BuildKit daemon on ${BUILDKIT_ADDR}`);
-  if ((await httpGet(`http://${REGISTRY}/v2/`).catch(() => ({ status: 0 }))).status !== 200) needs.push(`no registry on http://${REGISTRY}/v2/`);
+  if ((await get(`http://${REGISTRY}/v2/`).catch(() => ({ status: 0 }))).status !== 200) needs.push(`no registry on http://${REGISTRY}/v2/`);
   if (!fs.existsSync(baseRefFile)) needs.push(`no base image reference in ${baseRefFile}`);
   return needs.length ? `${needs.join("; ")}. Start them with \`npm run infra\`.` : undefined;
 }

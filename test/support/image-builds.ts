@@ -2,14 +2,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { FAMILIES, SERVICES } from "../../catalog";
 import { buildAndPush, BuiltImage, mustRun, REGISTRY } from "./docker";
+import { REPO } from "./project";
 
 /**
  * Builds of the real Dockerfiles the way the Pulumi components build them (same contexts, build
  * args and revision label), with the CPU locks, for the image tests and the size bench.
  */
 
-/** The repository root. */
-export const REPO = path.resolve(__dirname, "..", "..");
 /** Where `npm run infra` writes the pinned Debian base image reference. */
 export const BASE_REF_FILE = path.join(REPO, ".fleet", "base-image.ref");
 /** The family build context. */
