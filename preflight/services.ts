@@ -36,6 +36,9 @@ export async function serviceProblems(fleet: ResolvedFleet): Promise<string[]> {
     }
   }
 
+  const bind = bindProblem(fleet);
+  if (bind) problems.push(bind);
+
   const builds = fleet.families.length > 0 || fleet.services.some((s) => s.image.kind === "build");
   const builder = builds ? await builderAnswer(fleet.builder) : undefined;
   if (builder) problems.push(builder);
@@ -75,4 +78,17 @@ async function builderAnswer(name: string): Promise<string | undefined> {
     conn.on("error", (e) => resolve(e.message));
   });
   return up ? `the BuildKit daemon of builder "${name}" at ${endpoint} does not answer (${up}); start it (\`npm run infra\` on this machine) and run the update again; ${NOTHING}` : undefined;
+}
+
+/**
+ * Why the engine could not publish on fleet:bindAddress, or undefined: an engine on this machine
+ * (a unix socket) can only bind an address one of this machine's interfaces has. Any loopback
+ * address works on Linux; an engine elsewhere is not checked from here.
+ */
+function bindProblem(fleet: ResolvedFleet): string | undefined {
+  if (!fleet.dockerHost.startsWith("unix://") || fleet.bindAddress === "0.0.0.0" || fleet.bindAddress.startsWith("127.")) return undefined;
+  const mine = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+  return mine.includes(fleet.bindAddress)
+    ? undefined
+    : `fleet:bindAddress ${fleet.bindAddress} is not an address of this machine (it has ${mine.filter((a) => a.includes(".")).join(", ")}); set the machine's LAN address in ${fleet.stackFile}; ${NOTHING}`;
 }
