@@ -17,7 +17,7 @@ const port = z.number().int().min(1024, "must be 1024 or more (CIS 5.8: no privi
 
 /** A family base image: a node of the image tree. */
 export const familySchema = z.strictObject({
-  /** Image name in the registry, and the Dockerfile at dockerfiles/<name>.Dockerfile. */
+  /** Image name in the registry (the root family's Dockerfile is dockerfiles/<name>.Dockerfile). */
   name,
   /** The family this one is built FROM; null for a root, which is built FROM the stack's base image. */
   parent: name.nullable(),

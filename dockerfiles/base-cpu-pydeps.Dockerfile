@@ -67,6 +67,8 @@ RUN find /opt/venv -name __pycache__ -type d -prune -exec rm -rf {} + \
 FROM os
 COPY --from=builder /opt/venv /opt/venv
 COPY healthcheck.py /usr/local/lib/fleet/healthcheck.py
+# Maps the profile's settings to what the libraries read, at every interpreter start.
+COPY fleet_env.py fleet-env.pth /opt/venv/lib/python3.11/site-packages/
 # The root filesystem may be read-only at runtime (only /tmp and /data are writable):
 # no bytecode writes, HOME and caches under /tmp.
 ENV VIRTUAL_ENV=/opt/venv \

@@ -149,7 +149,7 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     .filter((f) => builtFamilies.has(f.name))
     .map((f): ResolvedFamily => {
       const lock = `requirements/${f.name}${c.locks === "cpu" && f.gpu ? ".cpu" : ""}.lock`;
-      const dockerfile = `dockerfiles/${f.name}.Dockerfile`;
+      const dockerfile = familyDockerfile(f);
       return { name: f.name, parent: f.parent, dockerfile, lock, image: buildPlan(`${c.registry}/${f.name}`, f.name, [dockerfile, `dockerfiles/${lock}`], input) };
     });
 
@@ -194,6 +194,8 @@ function resolveService(s: CatalogService, c: StackConfig, profile: Profile, inp
     ports: { ...s.ports },
     env: {
       ...profileEnv(profile),
+      // The NVIDIA runtime gives a GPU container the compute libraries only (no graphics, video).
+      ...(request ? { NVIDIA_DRIVER_CAPABILITIES: "compute,utility" } : {}),
       SERVICE_NAME: s.name,
       SERVICE_PORT: String(s.ports.service),
       HEALTH_PORT: String(s.ports.health),
@@ -220,6 +222,14 @@ function buildPlan(repository: string, title: string, inputs: string[], input: F
       "org.opencontainers.image.vendor": "fleet",
     },
   };
+}
+
+/**
+ * The Dockerfile a family is built with: the root family has its own; every family below it is its
+ * parent plus its lock, built with the one dockerfiles/family.Dockerfile.
+ */
+export function familyDockerfile(family: { readonly name: string; readonly parent: string | null }): string {
+  return family.parent ? "dockerfiles/family.Dockerfile" : `dockerfiles/${family.name}.Dockerfile`;
 }
 
 /** The services this stack runs: those placed on its machine, narrowed by fleet:services. */

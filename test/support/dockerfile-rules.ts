@@ -216,12 +216,15 @@ export function checkDockerfile(source: string, kind: DockerfileKind, name = "")
   } else if (all.some((i) => i.getKeyword() === "RUN" && /\buseradd\b|\badduser\b/.test(text(i)))) {
     fail("runtime-user", 1, "only base-cpu-pydeps creates the runtime user; other images inherit it");
   }
-  if (kind !== "service" && name) {
+  if (kind === "root-family" && name) {
     const lockArg = all.find((i) => i.getKeyword() === "ARG" && text(i).startsWith("LOCK="));
     const expected = `requirements/${name}.lock`;
     if (!lockArg || text(lockArg) !== `LOCK=${expected}`) {
       fail("family-lock", lockArg ? line(lockArg) : 1, `ARG LOCK must default to ${expected}; got ${lockArg ? text(lockArg) : "no ARG LOCK"}`);
     }
+  } else if (kind === "family" && !all.some((i) => i.getKeyword() === "ARG" && text(i).split("=")[0] === "LOCK")) {
+    // The shared family Dockerfile builds every family below the root: its lock is always given.
+    fail("family-lock", 1, "the family Dockerfile must take the family's lock as ARG LOCK");
   }
   if (kind === "service") {
     for (const arg of ["SERVICE_NAME", "SERVICE_PORT", "HEALTH_PORT"]) {

@@ -3,6 +3,7 @@ import * as path from "path";
 import { FAMILIES, SERVICES } from "../../catalog";
 import { buildAndPush, BuiltImage, mustRun, REGISTRY } from "./docker";
 import { REPO } from "./project";
+import { familyDockerfile } from "../../stack";
 
 /**
  * Builds of the real Dockerfiles the way the Pulumi components build them (same contexts, build
@@ -52,7 +53,7 @@ export function baseImageRef(): string {
 export function buildFamily(repoPrefix: string, family: string, parentRef: string, opts: { noCache?: boolean } = {}): Promise<BuiltImage> {
   return buildAndPush({
     context: DOCKERFILES,
-    dockerfile: path.join(DOCKERFILES, `${family}.Dockerfile`),
+    dockerfile: path.join(REPO, familyDockerfile(FAMILIES.find((f) => f.name === family)!)),
     name: `${REGISTRY}/${repoPrefix}/${family}:test`,
     buildArgs: { BASE: parentRef, LOCK: cpuLock(family) },
     noCache: opts.noCache ?? NO_CACHE_DEFAULT,

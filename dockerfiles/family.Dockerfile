@@ -1,6 +1,9 @@
-# family-cpu-pydeps: CPU machine-learning deps (numpy, scikit-learn) on top of base-cpu-pydeps.
-# Build: context = dockerfiles/, BASE = base-cpu-pydeps as repo@sha256:...,
-#        LOCK = hash-locked requirements in the context (default below).
+# Every family below the root (family-cpu-pydeps, family-web, family-torch-cu121,
+# family-llm-cu121): its parent plus the packages of its lock, nothing else. What sets the families
+# apart is only their lock; settings they need at run time come from the root family's start-up
+# hook (fleet_env.py) and, for GPUs, from the container's environment.
+# Build: context = dockerfiles/, BASE = the parent family as repo@sha256:...,
+#        LOCK = the family's hash-locked requirements in the context.
 
 ARG BASE
 
@@ -8,7 +11,7 @@ ARG BASE
 FROM ${BASE} AS builder
 USER root
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
-ARG LOCK=requirements/family-cpu-pydeps.lock
+ARG LOCK
 COPY ${LOCK} /tmp/requirements.lock
 # The lock is the full closure, pinned to the parent's versions; pip skips what the parent's
 # venv already has and writes the rest to a separate prefix, so the runtime stage copies only
