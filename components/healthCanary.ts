@@ -70,7 +70,8 @@ const canaryProvider: pulumi.dynamic.ResourceProvider = {
     const name = `${inputs.namePrefix}-${crypto.randomBytes(4).toString("hex")}`;
     const hardLimit = inputs.timeoutSeconds + 60;
     const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
-    const started = docker("run", "-d", "--name", name, "--network", inputs.network, "--restart", "no", ...labels, ...inputs.runFlags,
+    // tini runs under `timeout` here, not as PID 1: it registers as a subreaper to reap as it would.
+    const started = docker("run", "-d", "--name", name, "--network", inputs.network, "--restart", "no", ...labels, ...inputs.runFlags, "--env", "TINI_SUBREAPER=1",
       "--entrypoint", "timeout", image, "-s", "KILL", String(hardLimit), ...entrypoint, ...cmd);
     try {
       if (!started.ok) throw new Error(`fleet: ${service}: could not start image ${image} with the container's settings (${started.err}); ${left}`);

@@ -47,7 +47,9 @@ export function runSpec(s: ResolvedService): RunSpec {
     securityOpts: ["no-new-privileges:true"],
     dataPath: "/data",
     gpu: s.gpuRequest,
-    health: { test: HEALTH_PROBE, intervalSeconds: 5, timeoutSeconds: 3, retries: 3, startPeriodSeconds: 5 },
+    // A generous probe timeout: a loaded machine can take seconds to start the probe's interpreter,
+    // which says nothing about the service.
+    health: { test: HEALTH_PROBE, intervalSeconds: 5, timeoutSeconds: 10, retries: 3, startPeriodSeconds: 5 },
   };
 }
 
