@@ -42,6 +42,8 @@ run_step() {
 local_fleet() { docker ps --filter label=dev.fleet.stack=local --format '{{.Names}} {{.ID}}' 2>/dev/null | sort; }
 fleet_before=$(local_fleet)
 
+# Pulumi runs the program transpile-only (tsconfig.json "ts-node"), so type errors are caught here.
+run_step typecheck npx tsc --noEmit -p . || true
 run_suite unit npx mocha
 if run_step infra bash scripts/infra.sh && run_step toolchain bash scripts/toolchain.sh; then
   run_suite images npx mocha --config .mocharc.images.json
