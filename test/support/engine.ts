@@ -163,6 +163,9 @@ export interface TestStack {
  */
 export function testStack(dir: string, env: NodeJS.ProcessEnv, opts: { stack: string; engine: string; bindAddress: string; registry?: string; config?: Readonly<Record<string, unknown>> }): TestStack {
   const dockerHost = must("bash", ["scripts/engine.sh", "up", "docker", opts.engine], { cwd: dir, env }).stdout.trim();
+  // The engine is the suite's own: start from nothing, whatever an earlier run left.
+  const dockerEnv = { ...env, DOCKER_HOST: dockerHost };
+  must("sh", ["-c", "ids=$(docker ps -aq); [ -z \"$ids\" ] || docker rm -f -v $ids >/dev/null; docker network prune -f >/dev/null; docker volume prune -f >/dev/null"], { cwd: dir, env: dockerEnv });
   const registry = opts.registry ?? `127.0.0.1:5000/${opts.stack}`;
   const doc = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8")) as { config: Record<string, unknown> };
   for (const [key, value] of Object.entries({ dockerHost, bindAddress: opts.bindAddress, registry, ...opts.config })) {
@@ -170,7 +173,6 @@ export function testStack(dir: string, env: NodeJS.ProcessEnv, opts: { stack: st
     else doc.config[`fleet:${key}`] = value;
   }
   fs.writeFileSync(path.join(dir, `Pulumi.${opts.stack}.yaml`), YAML.stringify(doc));
-  const dockerEnv = { ...env, DOCKER_HOST: dockerHost };
   return {
     stack: opts.stack,
     dockerHost,
