@@ -9,9 +9,13 @@
 #                                                NAME; prints its address
 #   bash scripts/engine.sh down|kill|restart KIND NAME
 #                                                stop cleanly (SIGTERM) | SIGKILL | down then up
+#   bash scripts/engine.sh poweroff docker NAME  what a power cut does to an engine: SIGKILL to
+#                                                dockerd, its containerd, the shims and every
+#                                                process of its containers
 #   bash scripts/engine.sh status KIND NAME      exit 0 when it answers
 #
-# Each instance keeps its data under $FLEET_CACHE/instances/KIND-NAME (kept across restarts, as a
+# A private Docker engine runs with live-restore, as the fleet's engines should: containers keep
+# running while the daemon restarts or crashes. Each instance keeps its data under $FLEET_CACHE/instances/KIND-NAME (kept across restarts, as a
 # machine's would be) and its sockets and pid file under /run/fleet/KIND-NAME. A private Docker
 # engine runs the same dockerd as the shared one, with its own data root, exec root, containerd
 # namespace and socket; it adds no iptables rules (published ports go through docker-proxy) and
@@ -62,7 +66,7 @@ start() {
       cmd=(/usr/sbin/dockerd --host "$(address)" --data-root "$data/data" --exec-root "$run/exec"
         --pidfile "$run/dockerd.pid" --containerd-namespace "fleet-$name"
         --containerd-plugins-namespace "fleet-$name-plugins" --bridge none --iptables=false
-        --ip-masq=false --userland-proxy=true)
+        --ip-masq=false --userland-proxy=true --live-restore)
       ;;
     registry)
       [[ $port =~ ^[0-9]+$ ]] || [[ -s $data/port ]] || { echo "engine.sh: a registry needs a PORT" >&2; exit 2; }
@@ -121,8 +125,25 @@ stop() { # SIGNAL
   rm -f "$pidfile"
 }
 
+# poweroff: every process of the engine and of its containers dies at once, as in a power cut;
+# only data on disk is left. The containers' processes are found through their cgroups.
+poweroff() {
+  [[ $kind == docker ]] || usage
+  local ids pids
+  ids=$(DOCKER_HOST=$(address) /usr/bin/docker ps -q --no-trunc 2>/dev/null || true)
+  pids=$(pgrep -f -- "$run/" || true)
+  alive && pids+=" $(pgrep -P "$(<"$pidfile")" || true)"   # docker-proxy, which holds the host ports
+  pids+=" $(pgrep -f -- "-namespace fleet-$name " || true)"
+  for id in $ids; do pids+=" $(cat /sys/fs/cgroup/pids/docker/"$id"/cgroup.procs 2>/dev/null || true)"; done
+  # shellcheck disable=SC2086
+  kill -KILL $pids 2>/dev/null || true
+  rm -f "$pidfile"
+  sleep 1
+}
+
 case $action in
   up) start ;;
+  poweroff) poweroff ;;
   down) stop TERM ;;
   kill) stop KILL ;;
   restart) stop TERM; start ;;

@@ -179,7 +179,8 @@ else
   fi
   if ! pid_alive dockerd; then
     say "starting dockerd (log: $LOG_DIR/dockerd.log)"
-    start_bg dockerd "$LOG_DIR/dockerd.log" /usr/sbin/dockerd --host unix:///var/run/docker.sock
+    # live-restore: the containers keep running while the daemon restarts or crashes.
+    start_bg dockerd "$LOG_DIR/dockerd.log" /usr/sbin/dockerd --host unix:///var/run/docker.sock --live-restore
   fi
   wait_for dockerd 60 "$LOG_DIR/dockerd.log" docker info
   say "dockerd ready"

@@ -144,6 +144,17 @@ describe("faults: the fleet survives, end to end", function () {
     assert.deepEqual(r.steps, [], "the next up changes nothing");
   });
 
+  it("comes back healthy after a power cut (every process of the engine and its containers killed), and the next up is a no-op", async () => {
+    const before = containers();
+    engine("poweroff", "docker");
+    engine("up", "docker");
+    results.powerCutHealthySeconds = await waitHealthy(90);
+    await healthy();
+    assert.deepEqual(Object.keys(containers()).sort(), Object.keys(before).sort(), "the same containers, restarted by their restart policy");
+    const r = mustUp("after-power-cut");
+    assert.deepEqual(r.steps, [], "the next up changes nothing");
+  });
+
   it("fails an up whose image passes a naive check but not the container's settings, and keeps the old one serving", async () => {
     const before = containers();
     const main = path.join(dir, CEB, "app/__main__.py");
