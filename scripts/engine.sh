@@ -137,8 +137,10 @@ poweroff() {
   for id in $ids; do pids+=" $(cat /sys/fs/cgroup/pids/docker/"$id"/cgroup.procs 2>/dev/null || true)"; done
   # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null || true
-  rm -f "$pidfile"
   sleep 1
+  # /run does not survive a power cut: the engine's sockets, pid files and runtime state go too.
+  umount -R "$run/exec" 2>/dev/null || true
+  rm -rf "${run:?}"/*
 }
 
 case $action in
