@@ -62,7 +62,8 @@ start() {
   local cmd=()
   case $kind in
     docker)
-      rm -f "$run/docker.sock"
+      # No daemon of this engine runs (checked above): a pid file left by a killed one is stale.
+      rm -f "$run/docker.sock" "$run/dockerd.pid"
       cmd=(/usr/sbin/dockerd --host "$(address)" --data-root "$data/data" --exec-root "$run/exec"
         --pidfile "$run/dockerd.pid" --containerd-namespace "fleet-$name"
         --containerd-plugins-namespace "fleet-$name-plugins" --bridge none --iptables=false
