@@ -54,7 +54,9 @@ answers() {
   esac
 }
 
-alive() { [[ -s $pidfile ]] && kill -0 "$(<"$pidfile")" 2>/dev/null; }
+# running PID: the process exists and is not a zombie (nothing may reap a daemon whose parent is gone).
+running() { [[ -r /proc/$1/stat ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
+alive() { [[ -s $pidfile ]] && running "$(<"$pidfile")"; }
 
 start() {
   if answers; then address; return 0; fi
@@ -121,8 +123,8 @@ stop() { # SIGNAL
   local pid
   pid=$(<"$pidfile")
   kill "-$1" "$pid" 2>/dev/null || true
-  for _ in $(seq 240); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  for _ in $(seq 240); do running "$pid" || break; sleep 0.25; done
+  running "$pid" && kill -KILL "$pid" 2>/dev/null
   rm -f "$pidfile"
 }
 
