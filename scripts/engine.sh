@@ -142,8 +142,8 @@ poweroff() {
   kill -KILL $pids 2>/dev/null || true
   sleep 1
   # /run does not survive a power cut: the engine's sockets, pid files and runtime state go too.
-  umount -R "$run/exec" 2>/dev/null || true
-  rm -rf "${run:?}"/*
+  awk -v run="$run/" 'index($2, run) == 1 {print $2}' /proc/mounts | sort -r | xargs -r umount -l 2>/dev/null || true
+  rm -rf "${run:?}"/* 2>/dev/null || true
 }
 
 case $action in
