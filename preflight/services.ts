@@ -39,9 +39,7 @@ export async function serviceProblems(fleet: ResolvedFleet): Promise<string[]> {
   const bind = bindProblem(fleet);
   if (bind) problems.push(bind);
 
-  // Pinned services keep their images in the graph, but unchanged they build nothing: a stack
-  // whose every service is pinned (a full rollback) needs no builder.
-  const builds = fleet.services.some((s) => s.image.kind === "build");
+  const builds = fleet.families.length > 0 || fleet.services.some((s) => s.image.kind === "build");
   const builder = builds ? await builderAnswer(fleet.builder) : undefined;
   if (builder) problems.push(builder);
   return problems;

@@ -3,8 +3,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran } from "../support/engine";
-import { REPO } from "../support/project";
+import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran, TestStack, testStack } from "../support/engine";
 
 /**
  * Rollback for real, in a namespace of its own (stack e2e-rollback, 127.0.0.4, registry path
@@ -20,13 +19,12 @@ describe("rollback from stack history, end to end", function () {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-"));
   const state = path.join(work, "state");
   fs.mkdirSync(state);
-  let env: NodeJS.ProcessEnv = engineEnv(state);
+  const env = engineEnv(state);
   let dir = "";
-  let dockerHost = "";
+  let ts: TestStack;
   const results: Record<string, unknown> = {};
   const digests: { a: Record<string, string>; b: Record<string, string> } = { a: {}, b: {} };
 
-  const pulumi = (...args: string[]) => run("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: dir, env });
   const fleet = (...args: string[]) => run("npx", ["ts-node", "--transpile-only", "cli/main.ts", ...args], { cwd: dir, env });
   const fail = (what: string, r: Ran) =>
     assert.fail(`${what} exited ${r.status}\n${(diagnostics(r.stdout) || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-40).join("\n")}`);
@@ -38,9 +36,13 @@ describe("rollback from stack history, end to end", function () {
     if (r.status !== 0) fail(label, r);
     return steps;
   };
-  const up = (label: string) => applied(label, pulumi("up", "--yes", "--skip-preview", "--json"));
+  const up = (label: string) => applied(label, ts.pulumi(dir, "up", "--yes", "--skip-preview", "--json"));
   const services = () => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd: dir, env }).stdout) as Record<string, { image: string; digest: string; healthUrl: string; container: string }>;
-  const docker = (...args: string[]) => must("docker", args, { cwd: work, env: { ...env, DOCKER_HOST: dockerHost } }).stdout.trim();
+  const docker = (...args: string[]) => {
+    const r = ts.docker(...args);
+    if (r.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
   const containerIds = () => Object.fromEntries(docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").split("\n").filter(Boolean).map((l) => l.split(" ")));
   const runningImage = (container: string) => docker("inspect", "-f", '{{index .Config.Labels "dev.fleet.image"}}', container);
   const stackFile = () => fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8");
@@ -64,29 +66,21 @@ describe("rollback from stack history, end to end", function () {
   before(function () {
     dir = checkout(path.join(work, "a"), "0022");
     must("bash", ["scripts/infra.sh"], { cwd: dir, env, timeoutSeconds: 1800 });
-    // A Docker engine of its own: containers, network and volumes never meet another stack's.
-    dockerHost = must("bash", [path.join(REPO, "scripts/engine.sh"), "up", "docker", "rollback"], { cwd: dir, env }).stdout.trim().split("\n").pop()!;
     fs.cpSync(path.join(dir, "examples/reference-service"), path.join(dir, CEB), { recursive: true });
-    const local = fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8");
-    const set = (text: string, key: string, value: string) =>
-      new RegExp(`^  fleet:${key}:.*$`, "m").test(text) ? text.replace(new RegExp(`^  fleet:${key}:.*$`, "m"), `  fleet:${key}: ${value}`) : text.replace(/^config:\n/m, `config:\n  fleet:${key}: ${value}\n`);
-    let text = local.replace(/^encryptionsalt:.*\n/m, "");
-    for (const [k, v] of Object.entries({ bindAddress: BIND, registry: REGISTRY, dockerHost, network: `fleet-${STACK}`, services: "{ names: [CentralErrorBus, ServiceRegistry] }", sources: `{ CentralErrorBus: ${CEB} }` })) text = set(text, k, v);
-    fs.writeFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), text);
+    // A Docker engine of its own: containers, network and volumes never meet another stack's.
+    ts = testStack(dir, env, { stack: STACK, engine: "rollback", bindAddress: BIND, registry: REGISTRY, config: { services: { names: ["CentralErrorBus", "ServiceRegistry"] }, sources: { CentralErrorBus: CEB } } });
     must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
     must("git", ["add", "-A", "."], { cwd: dir });
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "stack e2e-rollback: CentralErrorBus from a folder of its own"], { cwd: dir });
   });
 
   after(() => {
-    if (dir) {
-      const destroyed = pulumi("destroy", "--yes");
+    if (ts) {
+      const destroyed = ts.pulumi(dir, "destroy", "--yes");
       if (destroyed.status !== 0) console.error(`pulumi destroy: ${destroyed.stderr.slice(-2000)}`);
-    }
-    if (dockerHost) {
-      const volumes = run("docker", ["volume", "ls", "-q"], { cwd: work, env: { ...env, DOCKER_HOST: dockerHost } }).stdout.split("\n").filter(Boolean);
-      if (volumes.length) run("docker", ["volume", "rm", ...volumes], { cwd: work, env: { ...env, DOCKER_HOST: dockerHost } });
-      run("bash", [path.join(REPO, "scripts/engine.sh"), "down", "docker", "rollback"], { cwd: work, env });
+      const volumes = ts.docker("volume", "ls", "-q").stdout.split("\n").filter(Boolean);
+      if (volumes.length) ts.docker("volume", "rm", ...volumes);
+      run("bash", ["scripts/engine.sh", "down", "docker", "rollback"], { cwd: dir, env });
     }
     fs.mkdirSync(path.resolve(__dirname, "../../results"), { recursive: true });
     fs.writeFileSync(path.resolve(__dirname, "../../results/e2e-rollback.json"), JSON.stringify(results, null, 2) + "\n");

@@ -184,6 +184,15 @@ describe("the resource graph", function () {
     assert.equal(g.of(CONTAINER).length, 10);
   });
 
+  it("changes nothing of a container whose pin is the digest it runs already", async () => {
+    const running = `127.0.0.1:5000/fleet/central-error-bus@${fakeDigest("fleet-central-error-bus-image")}`;
+    assert.equal(graphs.local.outputs.services.CentralErrorBus.image, running);
+    const text = fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8").replace(/^config:\n/m, `config:\n  fleet:images: { CentralErrorBus: "${running}" }\n`);
+    const pinned = await graphOf("local", tempProject({ "Pulumi.local.yaml": text }));
+    const inputsOf = (g: Graph) => g.all.filter((r) => r.name.includes("central-error-bus")).map((r) => [r.type, r.name, r.inputs]).sort((a, b) => (`${a[0]} ${a[1]}` < `${b[0]} ${b[1]}` ? -1 : 1));
+    assert.deepEqual(inputsOf(pinned), inputsOf(graphs.local));
+  });
+
   it("moves each service's :prev tag only after its container, from the image the container runs", () => {
     const g = graphs.local;
     const tags = g.of("pulumi-nodejs:dynamic/fleet:PrevTag");
