@@ -5,6 +5,7 @@ import { formatChanges, planRollback } from "./pins";
 import { fleetEnv, pulumiUp, splitPassThrough } from "./pulumiUp";
 import { missingImages } from "./registryCheck";
 import { StackFile } from "./stackFile";
+import { projectDefaults } from "../stack";
 
 /** Stack config keys that decide the hardware env of the containers. */
 const HARDWARE_KEYS = ["fleet:machine", "fleet:profile", "fleet:cpuOnly", "fleet:locks"];
@@ -33,7 +34,7 @@ export const command: Command = {
 
     let hardware: string;
     if (args.flags.has("config")) {
-      const changed = file.restoreFleetConfig(plan.target.config);
+      const changed = file.restoreFleetConfig(plan.target.config, projectDefaults(PROJECT_DIR));
       const hw = changed.filter((k) => HARDWARE_KEYS.includes(k));
       hardware = `Stack config restored to update ${to}'s (${changed.length ? `changed: ${changed.join(", ")}` : "it was the same"}); hardware env rolled back${hw.length ? ` (${hw.join(", ")})` : " (its settings were the same)"}, with profiles/ as the checkout has them.`;
     } else {

@@ -50,17 +50,20 @@ export class StackFile {
   }
 
   /**
-   * Replaces every `fleet:` key with `config` (an update's stack config, keys with namespace);
-   * keys of other namespaces and the encryption salt are kept. Returns the keys that changed.
+   * Replaces every `fleet:` key with `config` (an update's stack config, keys with namespace, as
+   * the history records it: Pulumi.yaml's defaults included). A key at its default is left out of
+   * the file, as a user would write it; keys of other namespaces and the encryption salt are kept.
+   * Returns the keys whose value changed.
    */
-  restoreFleetConfig(config: Readonly<Record<string, unknown>>): string[] {
+  restoreFleetConfig(config: Readonly<Record<string, unknown>>, defaults: Readonly<Record<string, string>> = {}): string[] {
     const before = this.fleetConfig();
-    const wanted = Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith("fleet:")));
-    const changed = [...new Set([...Object.keys(before), ...Object.keys(wanted)])].filter((k) => JSON.stringify(engineForm(before[k])) !== JSON.stringify(engineForm(wanted[k]))).sort();
+    const fallback = (k: string) => defaults[k.slice("fleet:".length)];
+    const wanted = Object.fromEntries(Object.entries(config).filter(([k, v]) => k.startsWith("fleet:") && engineForm(v) !== fallback(k)));
+    // What the engine would hand the program: the file's value, else Pulumi.yaml's default.
+    const effective = (file: Record<string, unknown>, k: string) => (k in file ? engineForm(file[k]) : fallback(k));
+    const changed = [...new Set([...Object.keys(before), ...Object.keys(wanted)])].filter((k) => effective(before, k) !== effective(wanted, k)).sort();
     for (const k of Object.keys(before)) if (!(k in wanted)) this.doc.deleteIn(["config", k]);
-    for (const [k, v] of Object.entries(wanted)) {
-      if (JSON.stringify(engineForm(before[k])) !== JSON.stringify(engineForm(v))) this.doc.setIn(["config", k], this.doc.createNode(v));
-    }
+    for (const [k, v] of Object.entries(wanted)) if (engineForm(before[k]) !== engineForm(v)) this.doc.setIn(["config", k], this.doc.createNode(v));
     return changed;
   }
 
@@ -70,7 +73,7 @@ export class StackFile {
   }
 }
 
-/** A config value compared the way the engine hands it over: scalars as text. */
-function engineForm(v: unknown): unknown {
-  return v === undefined || v === null || typeof v === "object" ? v : String(v);
+/** A config value the way the engine hands it to the program: scalars as text, mappings as JSON. */
+function engineForm(v: unknown): string | undefined {
+  return v === undefined ? undefined : v !== null && typeof v === "object" ? JSON.stringify(v) : String(v);
 }

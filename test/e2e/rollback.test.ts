@@ -43,7 +43,9 @@ describe("rollback from stack history, end to end", function () {
     if (r.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  const containerIds = () => Object.fromEntries(docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").split("\n").filter(Boolean).map((l) => l.split(" ")));
+  /** Container name -> ID of the stack's services (not their canaries, which come and go). */
+  const containerIds = () =>
+    Object.fromEntries(docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").split("\n").filter((l) => l && !l.includes("-canary-")).map((l) => l.split(" ")));
   const runningImage = (container: string) => docker("inspect", "-f", '{{index .Config.Labels "dev.fleet.image"}}', container);
   const stackFile = () => fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8");
   const assertHealthy = async () => {

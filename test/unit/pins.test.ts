@@ -7,6 +7,7 @@ import { formatChanges, planRelease, planRollback } from "../../cli/pins";
 import { plainHttp, splitRef } from "../../cli/registryCheck";
 import { StackFile } from "../../cli/stackFile";
 import { UpdateRow } from "../../cli/stackHistory";
+import { projectDefaults } from "../../stack";
 import { tempProject } from "../support/project";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -113,6 +114,17 @@ describe("stack file edits", () => {
     const config = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8")).config;
     assert.equal(config["fleet:healthTimeoutSeconds"], "60");
     assert.ok(!("fleet:locks" in config));
+  });
+
+  it("restore an update's config as the history records it, leaving keys at Pulumi.yaml's default out of the file", () => {
+    const dir = tempProject();
+    const file = new StackFile(dir, "local");
+    const recorded = { ...file.fleetConfig(), "fleet:images": {}, "fleet:baseImage": "", "fleet:builder": "fleet", "fleet:healthTimeoutSeconds": "120", "fleet:services": { names: ["CentralErrorBus"] } };
+    assert.deepEqual(file.restoreFleetConfig(recorded, projectDefaults(dir)), ["fleet:healthTimeoutSeconds", "fleet:services"]);
+    file.save();
+    const config = YAML.parse(fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8")).config;
+    for (const k of ["fleet:images", "fleet:baseImage", "fleet:builder", "fleet:healthTimeoutSeconds"]) assert.ok(!(k in config), `${k} is at its default`);
+    assert.deepEqual(config["fleet:services"], { names: ["CentralErrorBus"] });
   });
 
   it("reject an unknown stack, listing the known ones", () => rejects(() => new StackFile(tempProject(), "nope"), /^unknown stack "nope": no Pulumi\.nope\.yaml in .*; known stacks: .*local/));
