@@ -14,7 +14,10 @@ export interface Command {
 
 /** Every command, loaded only when it is run. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  history: async () => (await import("./history")).command,
   recover: async () => (await import("./recover")).command,
+  release: async () => (await import("./release")).command,
+  rollback: async () => (await import("./rollback")).command,
 };
 
 function usage(): string {

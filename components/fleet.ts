@@ -6,6 +6,7 @@ import { contextPaths } from "../source/dockerfile";
 import { ContextFile, contextFilesOf, stageContext } from "../source/stage";
 import { ResolvedFleet } from "../stack";
 import { FamilyImage } from "./familyImage";
+import { PrevTag } from "./prevTag";
 import { ServiceContainer } from "./serviceContainer";
 import { ServiceImage } from "./serviceImage";
 
@@ -78,22 +79,22 @@ export class Fleet extends pulumi.ComponentResource {
 
     const services: Record<string, pulumi.Output<ServiceOutput>> = {};
     for (const s of fleet.services) {
-      const image =
-        s.image.kind === "pinned"
-          ? pulumi.output(s.image.ref)
-          : new ServiceImage(
-              `${name}-${s.slug}`,
-              {
-                service: s,
-                family: familyRefs.get(s.family)!,
-                context: stageContext(contextFilesOf(path.resolve(projectDir, s.source!))),
-                dockerfile: serviceDockerfile,
-                builder: fleet.builder,
-                buildOnPreview: fleet.buildOnPreview,
-                secrets,
-              },
-              child,
-            ).ref;
+      // A pinned service's image stays in the graph (unchanged inputs build nothing) while its
+      // container runs the pin: a pin deletes no image and a release needs no rebuild.
+      const built = new ServiceImage(
+        `${name}-${s.slug}`,
+        {
+          service: s,
+          family: familyRefs.get(s.family)!,
+          context: stageContext(contextFilesOf(path.resolve(projectDir, s.source))),
+          dockerfile: serviceDockerfile,
+          builder: fleet.builder,
+          buildOnPreview: fleet.buildOnPreview,
+          secrets,
+        },
+        child,
+      ).ref;
+      const image = s.image.kind === "pinned" ? pulumi.output(s.image.ref) : built;
       const container = new ServiceContainer(
         `${name}-${s.slug}`,
         {
@@ -109,6 +110,7 @@ export class Fleet extends pulumi.ComponentResource {
         },
         { ...child, provider },
       );
+      new PrevTag(`${name}-${s.slug}-prev`, { image }, { ...child, dependsOn: [container] });
       services[s.name] = pulumi
         .all([container.image, container.containerName, container.healthUrl])
         .apply(([img, cname, healthUrl]) => ({ image: img, digest: img.slice(img.lastIndexOf("@") + 1), container: cname, ports: s.ports, healthUrl }));

@@ -5,3 +5,4 @@ export * from "./fleet";
 export * from "./runSpec";
 export * from "./pidsLimit";
 export * from "./healthCanary";
+export * from "./prevTag";

@@ -4,7 +4,7 @@ import { buildImage, ImageBuildArgs } from "./images";
 
 /** Arguments of a ServiceImage. */
 export interface ServiceImageArgs extends ImageBuildArgs {
-  /** The service, as the stack resolved it; its image plan must be a build. `dockerfile` is the
+  /** The service, as the stack resolved it (a pinned one is built from its source all the same). `dockerfile` is the
    * text of dockerfiles/service.Dockerfile (multi-stage, shared by every service) and `context`
    * a staged copy of the service's source folder. */
   readonly service: ResolvedService;
@@ -20,18 +20,19 @@ export class ServiceImage extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:images:ServiceImage", name, {}, opts);
     const { service } = args;
-    if (service.image.kind !== "build") throw new pulumi.ResourceError(`${service.name} runs a pinned image; it has nothing to build`, this);
+    // A pinned service is built from its source all the same: its image stays in the graph as it is.
+    const plan = service.image.kind === "build" ? service.image : service.image.build;
     const { ref } = buildImage(
       `${name}-image`,
       {
         ...args,
-        plan: service.image,
+        plan,
         buildArgs: {
           FAMILY: args.family,
           SERVICE_NAME: service.name,
           SERVICE_PORT: String(service.ports.service),
           HEALTH_PORT: String(service.ports.health),
-          FLEET_REVISION: service.image.revision.sha,
+          FLEET_REVISION: plan.revision.sha,
         },
       },
       { parent: this },

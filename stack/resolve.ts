@@ -6,23 +6,32 @@ import { GpuRequest, gpuRequest, Limits, limitsFor, loadProfile, Profile, profil
 import { Revision, RevisionOf, revisionTag } from "../source/git";
 import { PINNED_REF, StackConfig } from "./schema";
 
-/** How an image is produced: built from source here, or pinned to an existing digest. */
+/** How an image is built from source here. */
+export interface BuildPlan {
+  readonly kind: "build";
+  /** Registry repository, without tag. */
+  readonly repository: string;
+  /** Tag pushed beside the digest: `YYYYMMDD-<shortsha>`. */
+  readonly tag: string;
+  /** Which commit the inputs come from. */
+  readonly revision: Revision;
+  /** OCI labels of the image. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * How a service's image is chosen: built from source here, or pinned to an existing digest. A pinned
+ * service keeps its build plan: its image stays in the graph as it is (a pin deletes nothing, and a
+ * release goes back to it without a rebuild) while the container runs the pin.
+ */
 export type ImagePlan =
-  | {
-      readonly kind: "build";
-      /** Registry repository, without tag. */
-      readonly repository: string;
-      /** Tag pushed beside the digest: `YYYYMMDD-<shortsha>`. */
-      readonly tag: string;
-      /** Which commit the inputs come from. */
-      readonly revision: Revision;
-      /** OCI labels of the image. */
-      readonly labels: Readonly<Record<string, string>>;
-    }
+  | BuildPlan
   | {
       readonly kind: "pinned";
       /** The `repo@sha256:` reference the stack forces (the plan's FORCE_IMAGE_TAG, and rollback). */
       readonly ref: string;
+      /** What the service's source builds, kept while the pin holds. */
+      readonly build: BuildPlan;
     };
 
 /** A family image the stack builds. */
@@ -34,7 +43,7 @@ export interface ResolvedFamily {
   readonly dockerfile: string;
   /** Hash-locked requirements, relative to dockerfiles/. */
   readonly lock: string;
-  readonly image: ImagePlan & { kind: "build" };
+  readonly image: BuildPlan;
 }
 
 /** A service container the stack runs, with everything it needs. */
@@ -53,8 +62,8 @@ export interface ResolvedService {
   /** The container's environment: the profile's settings plus the service's own. */
   readonly env: Readonly<Record<string, string>>;
   readonly limits: Limits;
-  /** Source directory of a built image, relative to the project (null for a pinned image). */
-  readonly source: string | null;
+  /** Source directory of the service's image, relative to the project (built while pinned too). */
+  readonly source: string;
   readonly image: ImagePlan;
 }
 
@@ -144,7 +153,8 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
   if (problems.length) throw new FleetInputError(problems);
 
   const services = enabled.map((s) => resolveService(s, c, profile, input));
-  const builtFamilies = new Set(services.flatMap((s) => (s.image.kind === "build" ? lineage(catalog.families, s.family).map((f) => f.name) : [])));
+  // Pinned services count too: their images stay in the graph, and so do the families they need.
+  const builtFamilies = new Set(services.flatMap((s) => lineage(catalog.families, s.family).map((f) => f.name)));
   const families = catalog.families
     .filter((f) => builtFamilies.has(f.name))
     .map((f): ResolvedFamily => {
@@ -178,10 +188,9 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
 function resolveService(s: CatalogService, c: StackConfig, profile: Profile, input: FleetInput): ResolvedService {
   const slug = slugOf(s.name);
   const forced = c.images?.[s.name];
-  const source = forced ? null : c.sources?.[s.name] ?? c.defaultSource;
-  const image: ImagePlan = forced
-    ? { kind: "pinned", ref: forced }
-    : buildPlan(`${c.registry}/${slug}`, s.name, [source!, "dockerfiles/service.Dockerfile"], input);
+  const source = c.sources?.[s.name] ?? c.defaultSource;
+  const build = buildPlan(`${c.registry}/${slug}`, s.name, [source, "dockerfiles/service.Dockerfile"], input);
+  const image: ImagePlan = forced ? { kind: "pinned", ref: forced, build } : build;
   const request = gpuRequest(profile, s.gpu, c.cpuOnly);
   return {
     name: s.name,
@@ -207,7 +216,7 @@ function resolveService(s: CatalogService, c: StackConfig, profile: Profile, inp
   };
 }
 
-function buildPlan(repository: string, title: string, inputs: string[], input: FleetInput): ImagePlan & { kind: "build" } {
+function buildPlan(repository: string, title: string, inputs: string[], input: FleetInput): BuildPlan {
   const revision = input.revisionOf(inputs);
   return {
     kind: "build",

@@ -170,12 +170,35 @@ describe("the resource graph", function () {
     assert.deepEqual(flag("--mount"), ["type=volume,dst=/data"], "a data volume of its own");
   });
 
-  it("builds nothing for a service whose image the stack forces, and runs that image", async () => {
+  it("runs the image a stack pins, and keeps the service's image in the graph with the same inputs", async () => {
     const forced = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
     const text = fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8").replace(/^config:\n/m, `config:\n  fleet:images: { CentralErrorBus: "${forced}" }\n`);
     const g = await graphOf("local", tempProject({ "Pulumi.local.yaml": text }));
-    assert.ok(!g.of(IMAGE).some((i) => i.name.includes("central-error-bus")));
     assert.equal(g.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name, forced);
+    assert.equal(g.named("pulumi-nodejs:dynamic/fleet:HealthCanary", "central-error-bus-canary").inputs.image, forced);
+    // The pin neither deletes the built image (nor its pushed tag) nor makes a release rebuild it.
+    const image = (gr: typeof g) => gr.of(IMAGE).find((i) => i.name.includes("central-error-bus"));
+    assert.ok(image(g), "the pinned service's image stays in the graph");
+    assert.deepEqual(image(g)!.inputs, image(graphs.local)!.inputs, "with the inputs it has unpinned");
+    assert.equal(g.of(IMAGE).length, graphs.local.of(IMAGE).length, "every family stays too");
     assert.equal(g.of(CONTAINER).length, 10);
+  });
+
+  it("changes nothing of a container whose pin is the digest it runs already", async () => {
+    const running = `127.0.0.1:5000/fleet/central-error-bus@${fakeDigest("fleet-central-error-bus-image")}`;
+    assert.equal(graphs.local.outputs.services.CentralErrorBus.image, running);
+    const text = fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8").replace(/^config:\n/m, `config:\n  fleet:images: { CentralErrorBus: "${running}" }\n`);
+    const pinned = await graphOf("local", tempProject({ "Pulumi.local.yaml": text }));
+    const inputsOf = (g: Graph) => g.all.filter((r) => r.name.includes("central-error-bus")).map((r) => [r.type, r.name, r.inputs]).sort((a, b) => (`${a[0]} ${a[1]}` < `${b[0]} ${b[1]}` ? -1 : 1));
+    assert.deepEqual(inputsOf(pinned), inputsOf(graphs.local));
+  });
+
+  it("moves each service's :prev tag only after its container, from the image the container runs", () => {
+    const g = graphs.local;
+    const tags = g.of("pulumi-nodejs:dynamic/fleet:PrevTag");
+    assert.equal(tags.length, 10);
+    const tag = g.named("pulumi-nodejs:dynamic/fleet:PrevTag", "central-error-bus-prev");
+    assert.equal(tag.inputs.tag, "prev");
+    assert.equal(tag.inputs.image, g.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name);
   });
 });

@@ -1,0 +1,135 @@
+/**
+ * A stack's updates as fleet sees them, parsed from Pulumi's own records: per update the history
+ * entry (kind, result, time, message, environment, config) and the state it left behind (the
+ * checkpoint). Pure: text in, rows out; where the text comes from is historySource.ts's business.
+ */
+
+/** One update as read from its two files. */
+export interface UpdateRecord {
+  /** Where the history entry came from, named in errors. */
+  readonly source: string;
+  /** The history entry's JSON text (Pulumi's UpdateInfo). */
+  readonly history: string;
+  /** The checkpoint's JSON text (the state after the update), or null when it is missing. */
+  readonly checkpoint: string | null;
+}
+
+/** What a service ran after an update. */
+export interface ServiceImage {
+  /** `repo@sha256:...`: what a pin puts back. */
+  readonly image: string;
+  /** `sha256:...` */
+  readonly digest: string;
+}
+
+/** One row of `fleet history`. */
+export interface UpdateRow {
+  /** 1 for the oldest update. */
+  readonly update: number;
+  /** update, refresh, destroy, import... */
+  readonly kind: string;
+  /** succeeded, failed, in-progress... */
+  readonly result: string;
+  /** Start time, ISO 8601. */
+  readonly time: string;
+  /** The git commit the update ran from (Pulumi's `git.head`), or null outside git. */
+  readonly revision: string | null;
+  readonly message: string;
+  /** Service name -> the image it ran after this update. */
+  readonly services: Readonly<Record<string, ServiceImage>>;
+  /** Services whose digest differs from the update before (new, changed or gone). */
+  readonly changed: readonly string[];
+  /** The stack config the update ran with, keys with their namespace (`fleet:images`). */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** The JSON shape `fleet history --json` prints per update. */
+export interface UpdateJson {
+  readonly update: number;
+  readonly kind: string;
+  readonly result: string;
+  readonly time: string;
+  readonly revision: string | null;
+  readonly message: string;
+  readonly services: Record<string, string>;
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Rows for a stack's updates. `records` must be oldest first (history files sort by name so). */
+export function parseHistory(records: readonly UpdateRecord[]): UpdateRow[] {
+  const rows: UpdateRow[] = [];
+  let before: Readonly<Record<string, ServiceImage>> = {};
+  records.forEach((rec, i) => {
+    const info = parseJson(rec.history, rec.source) as Record<string, unknown>;
+    const services = rec.checkpoint === null ? before : servicesOf(parseJson(rec.checkpoint, rec.source.replace(/\.history\./, ".checkpoint.")));
+    const names = [...new Set([...Object.keys(before), ...Object.keys(services)])].sort();
+    rows.push({
+      update: i + 1,
+      kind: String(info.kind ?? "unknown"),
+      result: String(info.result ?? "unknown"),
+      time: typeof info.startTime === "number" ? new Date(info.startTime * 1000).toISOString() : "",
+      revision: (info.environment as Record<string, string> | undefined)?.["git.head"] ?? null,
+      message: String(info.message ?? ""),
+      services,
+      changed: names.filter((n) => before[n]?.digest !== services[n]?.digest),
+      config: (info.config ?? {}) as Record<string, unknown>,
+    });
+    before = services;
+  });
+  return rows;
+}
+
+/** A row in the shape `--json` prints. */
+export function toJson(row: UpdateRow): UpdateJson {
+  const { update, kind, result, time, revision, message } = row;
+  return { update, kind, result, time, revision, message, services: Object.fromEntries(Object.entries(row.services).map(([n, s]) => [n, s.digest])) };
+}
+
+/**
+ * The image each service ran in a checkpoint: the stack's `services` output, which the program
+ * exports per service (`{ image, digest }`); else, for a state written by an older program, the
+ * labels on each container (`dev.fleet.service`, `dev.fleet.image`).
+ */
+export function servicesOf(checkpoint: unknown): Record<string, ServiceImage> {
+  const resources = ((checkpoint as { checkpoint?: { latest?: { resources?: unknown[] } } })?.checkpoint?.latest?.resources ?? []) as Array<Record<string, unknown>>;
+  const out: Record<string, ServiceImage> = {};
+  const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const exported = (stack?.outputs as { services?: unknown } | undefined)?.services;
+  if (exported && typeof exported === "object") {
+    for (const [name, s] of Object.entries(exported as Record<string, { image?: unknown }>)) {
+      const image = imageOf(s?.image);
+      if (image) out[name] = image;
+    }
+    return out;
+  }
+  for (const r of resources.filter((r) => r.type === "docker:index/container:Container")) {
+    const labels = ((r.outputs as { labels?: Array<{ label: string; value: string }> })?.labels ?? []);
+    const name = labels.find((l) => l.label === "dev.fleet.service")?.value;
+    const image = imageOf(labels.find((l) => l.label === "dev.fleet.image")?.value);
+    if (name && image) out[name] = image;
+  }
+  return out;
+}
+
+function imageOf(ref: unknown): ServiceImage | undefined {
+  if (typeof ref !== "string") return undefined;
+  const digest = ref.slice(ref.lastIndexOf("@") + 1);
+  return ref.includes("@") && DIGEST.test(digest) ? { image: ref, digest } : undefined;
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HistoryFileError(`${source}: is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A history or checkpoint file that cannot be read. */
+export class HistoryFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "HistoryFileError";
+  }
+}

@@ -1,0 +1,106 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { formatHistory } from "../../cli/history";
+import { readUpdates } from "../../cli/historySource";
+import { HistoryFileError, parseHistory, servicesOf, toJson, UpdateRow } from "../../cli/stackHistory";
+import { CliError } from "../../cli/args";
+import { planRollback } from "../../cli/pins";
+import { REPO } from "../support/project";
+
+/**
+ * History files recorded from the real engine (Pulumi 3.248, file backend) by the rollback e2e,
+ * stripped to what fleet reads (history: kind, times, message, git environment, fleet config,
+ * result; checkpoints: the stack's `services` output and the containers' fleet labels): up A, up B
+ * (CentralErrorBus changed), rollback to 1, release, destroy, and an update that failed on a bad
+ * stack file (`fleet:machine: pc3`).
+ */
+const BACKEND = path.join(REPO, "test/fixtures/history/backend");
+const env = { PULUMI_BACKEND_URL: `file://${BACKEND}` };
+const STACK = "e2e-rollback";
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+describe("stack history", () => {
+  let rows: UpdateRow[];
+  before(() => {
+    rows = parseHistory(readUpdates(REPO, STACK, env));
+  });
+
+  it("lists the updates oldest first, numbered from 1, with kind, result, message and revision", () => {
+    assert.deepEqual(
+      rows.map((r) => [r.update, r.kind, r.result, r.message]),
+      [
+        [1, "update", "succeeded", "stack e2e-rollback: CentralErrorBus from a folder of its own"],
+        [2, "update", "succeeded", "CentralErrorBus: update B"],
+        [3, "update", "succeeded", "rollback to update 1"],
+        [4, "update", "succeeded", "release CentralErrorBus, ServiceRegistry"],
+        [5, "destroy", "succeeded", "CentralErrorBus: update B"],
+        [6, "update", "failed", "CentralErrorBus: update B"],
+      ],
+    );
+    for (const r of rows) assert.match(r.revision ?? "", /^[0-9a-f]{40}$/, `update ${r.update}`);
+    assert.notEqual(rows[0].revision, rows[1].revision, "B was a new commit");
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i].time > rows[i - 1].time, "times ascend");
+  });
+
+  it("reads each service's digest after each update from the checkpoint, marking the ones that changed", () => {
+    const a = rows[0].services;
+    const b = rows[1].services;
+    assert.deepEqual(Object.keys(a).sort(), ["CentralErrorBus", "ServiceRegistry"]);
+    for (const s of Object.values(a)) assert.match(s.digest, DIGEST);
+    assert.ok(a.CentralErrorBus.image.endsWith(`@${a.CentralErrorBus.digest}`));
+    assert.match(a.CentralErrorBus.image, /^127\.0\.0\.1:5000\/e2e-rollback\/central-error-bus@/);
+    assert.notEqual(b.CentralErrorBus.digest, a.CentralErrorBus.digest);
+    assert.equal(b.ServiceRegistry.digest, a.ServiceRegistry.digest);
+    assert.deepEqual(rows.map((r) => r.changed), [["CentralErrorBus", "ServiceRegistry"], ["CentralErrorBus"], ["CentralErrorBus"], ["CentralErrorBus"], ["CentralErrorBus", "ServiceRegistry"], []]);
+    assert.deepEqual(rows[2].services, a, "the rollback ran A's digests");
+    assert.deepEqual(rows[3].services, b, "the release ran B's again");
+    assert.deepEqual(rows[4].services, {}, "nothing runs after a destroy");
+  });
+
+  it("keeps the config each update ran with, pins included", () => {
+    assert.equal(rows[0].config["fleet:bindAddress"], "127.0.0.4");
+    assert.deepEqual(rows[0].config["fleet:images"], {}, "Pulumi.yaml's default, recorded with the rest");
+    assert.deepEqual(rows[2].config["fleet:images"], { CentralErrorBus: rows[0].services.CentralErrorBus.image, ServiceRegistry: rows[0].services.ServiceRegistry.image });
+  });
+
+  it("prints --json in the documented shape", () => {
+    const json = toJson(rows[1]);
+    assert.deepEqual(Object.keys(json), ["update", "kind", "result", "time", "revision", "message", "services"]);
+    assert.deepEqual(json.services, { CentralErrorBus: rows[1].services.CentralErrorBus.digest, ServiceRegistry: rows[1].services.ServiceRegistry.digest });
+  });
+
+  it("prints a table with a line per update and a * on changed digests", () => {
+    const text = formatHistory(rows);
+    assert.match(text, /^ {2}3 {2}\S+Z {2}update {3}succeeded {2}[0-9a-f]{12} {2}rollback to update 1$/m);
+    assert.match(text, new RegExp(`^ {5}\\* CentralErrorBus {2}${rows[2].services.CentralErrorBus.digest}$`, "m"));
+    assert.match(text, new RegExp(`^ {7}ServiceRegistry {2}${rows[2].services.ServiceRegistry.digest}$`, "m"));
+  });
+
+  it("is what rollback plans over: a failed update and a destroy are refused, A is allowed", () => {
+    assert.throws(() => planRollback(STACK, rows, "6", [], {}), (e: unknown) => e instanceof CliError && /update 6 of stack e2e-rollback failed; .*: 1, 2, 3, 4$/.test(e.message));
+    assert.throws(() => planRollback(STACK, rows, "5", [], {}), /update 5 of stack e2e-rollback was a destroy/);
+    assert.equal(planRollback(STACK, rows, "1", ["CentralErrorBus"], {}).changes[0].from, null, "nothing runs now: the stack was destroyed");
+  });
+
+  it("names the file that is not JSON", () => {
+    assert.throws(() => parseHistory([{ source: "x/s-1.history.json", history: "{", checkpoint: null }]), (e: unknown) => e instanceof HistoryFileError && /^x\/s-1\.history\.json: is not valid JSON/.test(e.message));
+  });
+
+  it("falls back to the containers' labels for a state without the services output", () => {
+    const [rec] = readUpdates(REPO, STACK, env).slice(1, 2);
+    const checkpoint = JSON.parse(rec.checkpoint!);
+    checkpoint.checkpoint.latest.resources = checkpoint.checkpoint.latest.resources.filter((r: { type: string }) => r.type !== "pulumi:pulumi:Stack");
+    assert.deepEqual(servicesOf(checkpoint), rows[1].services);
+  });
+
+  it("rejects an unknown stack, naming the backend and the stacks it has", () => {
+    assert.throws(() => readUpdates(REPO, "nope", env), (e: unknown) => e instanceof CliError && new RegExp(`^unknown stack "nope" in ${BACKEND.replace(/[/.]/g, "\\$&")} \\(project fleet\\); known stacks: e2e-rollback$`).test(e.message));
+  });
+
+  it("keeps the recorded files small", () => {
+    const dir = path.join(BACKEND, ".pulumi");
+    const sizes = (d: string): number => fs.readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? sizes(path.join(d, e.name)) : fs.statSync(path.join(d, e.name)).size), 0);
+    assert.ok(sizes(dir) < 64 * 1024, `${sizes(dir)} bytes`);
+  });
+});
