@@ -559,6 +559,25 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+# 3b. the policy pack's analyzer (policy/PulumiPolicy.yaml, runtime fleet-node)
+# ---------------------------------------------------------------------------
+# For a pack whose runtime has a language host the CLI asks that host to run it (RunPlugin),
+# which the nodejs host built above does not support. For a runtime with no language host it
+# runs `pulumi-analyzer-policy-<runtime>` from PATH in the pack's folder with the engine's
+# address and "." (pulumi sdk/go/common/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer):
+# this is that executable, node running the SDK's run-policy-pack found from the pack's folder.
+POLICY_ANALYZER="$BIN_DIR/pulumi-analyzer-policy-fleet-node"
+cat >"$POLICY_ANALYZER.new" <<'SHIM'
+#!/bin/sh
+# Written by fleet's scripts/toolchain.sh: runs a TypeScript policy pack with the project's SDK.
+runner=$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack', { paths: [process.cwd()] })") || exit 1
+exec node "$runner" "$@"
+SHIM
+chmod 755 "$POLICY_ANALYZER.new"
+mv -f "$POLICY_ANALYZER.new" "$POLICY_ANALYZER"
+SUMMARY+=("pulumi-analyzer-policy-fleet-node (runs policy/ with node)")
+
+# ---------------------------------------------------------------------------
 # 4. check what PATH now resolves, and summarize
 # ---------------------------------------------------------------------------
 hash -r
