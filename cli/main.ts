@@ -15,6 +15,7 @@ export interface Command {
 /** Every command, loaded only when it is run. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
   recover: async () => (await import("./recover")).command,
+  review: async () => (await import("./review")).command,
 };
 
 function usage(): string {
