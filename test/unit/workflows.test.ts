@@ -24,7 +24,7 @@ describe("workflows", () => {
     assert.ok("pull_request" in ci.on);
     const runs = (job: string) => ci.jobs[job].steps.map((s: { run?: string }) => s.run ?? "").join("\n");
     assert.match(runs("test"), /npm test/);
-    assert.match(runs("lint"), /hadolint dockerfiles\/\*\.Dockerfile/);
+    assert.match(runs("lint"), /hadolint dockerfiles\/base-\*\.Dockerfile dockerfiles\/family-\*\.Dockerfile dockerfiles\/service\.Dockerfile/);
     assert.match(runs("lint"), /go-tool\.sh actionlint github\.com\/rhysd\/actionlint v1\.7\.12/);
   });
 
