@@ -8,24 +8,27 @@ import { summarise } from "../review/summary";
 import { CliError, parseArgs, required } from "./args";
 import type { Command } from "./main";
 
-const HELP = `usage: npm run fleet -- review --stack STACK [--policy] [--markdown FILE] [--json]
+const HELP = `usage: npm run fleet -- review --stack STACK [--policy [--policy-config FILE]] [--markdown FILE] [--json]
   Runs \`pulumi preview --json\` on STACK and prints, per service, its image digest old -> new
   (or what makes it rebuild) and why its container restarts; the families rebuilt and whom they
   drag; totals; and with --policy the results of the policy pack in policy/.
   --markdown FILE   also write a pull-request comment body to FILE
   --json            print the review as JSON instead of text
+  --policy          run the policy pack (policy/) with the preview and report its results
+  --policy-config FILE  with --policy: a policy pack config (pulumi --policy-pack-config)
   --from FILE       summarise a recorded \`pulumi preview --json\` instead of running one
   --events FILE     with --from: the event log (--event-log) that holds its policy results
 Exit status: 0 when the preview succeeds and no mandatory policy is violated, 1 otherwise.`;
 
 /** Runs the preview the review reads, in the project directory, with the toolchain on PATH. */
-function preview(stack: string, withPolicy: boolean, projectDir: string): { digest: string; events: string; status: number; stderr: string } {
+function preview(stack: string, withPolicy: boolean, policyConfig: string | undefined, projectDir: string): { digest: string; events: string; status: number; stderr: string } {
   const cache = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-review-"));
   const eventLog = path.join(tmp, "events.jsonl");
   try {
     const args = ["preview", "--json", "--stack", stack, "--non-interactive", "--event-log", eventLog];
     if (withPolicy) args.push("--policy-pack", path.join(projectDir, "policy"));
+    if (withPolicy && policyConfig) args.push("--policy-pack-config", path.resolve(policyConfig));
     const r = spawnSync("pulumi", args, {
       cwd: projectDir,
       env: { ...process.env, PATH: `${path.join(cache, "bin")}:${process.env.PATH ?? ""}`, PULUMI_SKIP_UPDATE_CHECK: "true" },
@@ -47,11 +50,12 @@ export const command: Command = {
       console.log(HELP);
       return 0;
     }
-    const parsed = parseArgs("review", argv, { valued: ["stack", "markdown", "from", "events"], flags: ["json", "policy"] });
+    const parsed = parseArgs("review", argv, { valued: ["stack", "markdown", "from", "events", "policy-config"], flags: ["json", "policy"] });
     const stack = required("review", parsed, "stack", "the stack to review, like mainpc");
     const from = parsed.values.get("from")?.[0];
     const eventsFile = parsed.values.get("events")?.[0];
     if (eventsFile && !from) throw new CliError("review: --events goes with --from (a recorded preview)");
+    if (parsed.values.has("policy-config") && !parsed.flags.has("policy")) throw new CliError("review: --policy-config goes with --policy");
 
     let digestText: string;
     let events = "";
@@ -61,7 +65,7 @@ export const command: Command = {
       digestText = readOrFail(from, "--from");
       events = eventsFile ? readOrFail(eventsFile, "--events") : "";
     } else {
-      ({ digest: digestText, events, status, stderr } = preview(stack, parsed.flags.has("policy"), process.cwd()));
+      ({ digest: digestText, events, status, stderr } = preview(stack, parsed.flags.has("policy"), parsed.values.get("policy-config")?.[0], process.cwd()));
     }
 
     let digest;
