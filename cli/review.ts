@@ -2,6 +2,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import YAML from "yaml";
 import { parseDigest, policyResults, PolicyResults } from "../review/preview";
 import { renderMarkdown, renderText } from "../review/render";
 import { summarise } from "../review/summary";
@@ -16,12 +17,14 @@ const HELP = `usage: npm run fleet -- review --stack STACK [--policy [--policy-c
   --json            print the review as JSON instead of text
   --policy          run the policy pack (policy/) with the preview and report its results
   --policy-config FILE  with --policy: a policy pack config (pulumi --policy-pack-config)
+  --build           build the changed images during the preview, so new digests are real
+                    (the stack file is read with fleet:buildOnPreview true; it is not changed)
   --from FILE       summarise a recorded \`pulumi preview --json\` instead of running one
   --events FILE     with --from: the event log (--event-log) that holds its policy results
 Exit status: 0 when the preview succeeds and no mandatory policy is violated, 1 otherwise.`;
 
 /** Runs the preview the review reads, in the project directory, with the toolchain on PATH. */
-function preview(stack: string, withPolicy: boolean, policyConfig: string | undefined, projectDir: string): { digest: string; events: string; status: number; stderr: string } {
+function preview(stack: string, withPolicy: boolean, policyConfig: string | undefined, build: boolean, projectDir: string): { digest: string; events: string; status: number; stderr: string } {
   const cache = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-review-"));
   const eventLog = path.join(tmp, "events.jsonl");
@@ -29,6 +32,7 @@ function preview(stack: string, withPolicy: boolean, policyConfig: string | unde
     const args = ["preview", "--json", "--stack", stack, "--non-interactive", "--event-log", eventLog];
     if (withPolicy) args.push("--policy-pack", path.join(projectDir, "policy"));
     if (withPolicy && policyConfig) args.push("--policy-pack-config", path.resolve(policyConfig));
+    if (build) args.push("--config-file", buildingStackFile(projectDir, stack, tmp));
     const r = spawnSync("pulumi", args, {
       cwd: projectDir,
       env: { ...process.env, PATH: `${path.join(cache, "bin")}:${process.env.PATH ?? ""}`, PULUMI_SKIP_UPDATE_CHECK: "true" },
@@ -42,6 +46,19 @@ function preview(stack: string, withPolicy: boolean, policyConfig: string | unde
   }
 }
 
+/**
+ * A copy of the stack's file with `fleet:buildOnPreview: "true"`, for `--config-file`: the preview
+ * builds (and pushes) the changed images without the stack file being edited.
+ */
+function buildingStackFile(projectDir: string, stack: string, tmp: string): string {
+  const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+  const doc = YAML.parseDocument(readOrFail(file, "stack file"));
+  doc.setIn(["config", "fleet:buildOnPreview"], "true");
+  const copy = path.join(tmp, `Pulumi.${stack}.yaml`);
+  fs.writeFileSync(copy, doc.toString());
+  return copy;
+}
+
 /** `fleet review`: what a pull request changes on one stack, for the people reviewing it. */
 export const command: Command = {
   summary: "summarise `pulumi preview` for a reviewer: digests, restarts and why, policy results",
@@ -50,7 +67,7 @@ export const command: Command = {
       console.log(HELP);
       return 0;
     }
-    const parsed = parseArgs("review", argv, { valued: ["stack", "markdown", "from", "events", "policy-config"], flags: ["json", "policy"] });
+    const parsed = parseArgs("review", argv, { valued: ["stack", "markdown", "from", "events", "policy-config"], flags: ["json", "policy", "build"] });
     const stack = required("review", parsed, "stack", "the stack to review, like mainpc");
     const from = parsed.values.get("from")?.[0];
     const eventsFile = parsed.values.get("events")?.[0];
@@ -65,7 +82,7 @@ export const command: Command = {
       digestText = readOrFail(from, "--from");
       events = eventsFile ? readOrFail(eventsFile, "--events") : "";
     } else {
-      ({ digest: digestText, events, status, stderr } = preview(stack, parsed.flags.has("policy"), parsed.values.get("policy-config")?.[0], process.cwd()));
+      ({ digest: digestText, events, status, stderr } = preview(stack, parsed.flags.has("policy"), parsed.values.get("policy-config")?.[0], parsed.flags.has("build"), process.cwd()));
     }
 
     let digest;
