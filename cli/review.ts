@@ -35,7 +35,8 @@ function preview(stack: string, withPolicy: boolean, policyConfig: string | unde
     if (build) args.push("--config-file", buildingStackFile(projectDir, stack, tmp));
     const r = spawnSync("pulumi", args, {
       cwd: projectDir,
-      env: { ...process.env, PATH: `${path.join(cache, "bin")}:${process.env.PATH ?? ""}`, PULUMI_SKIP_UPDATE_CHECK: "true" },
+      // --event-log (where the policy results are: the JSON digest leaves them out) is a debug flag.
+      env: { ...process.env, PATH: `${path.join(cache, "bin")}:${process.env.PATH ?? ""}`, PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DEBUG_COMMANDS: "true" },
       encoding: "utf8",
       maxBuffer: 512 * 1024 * 1024,
     });
