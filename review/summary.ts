@@ -238,20 +238,23 @@ export function summarise(stack: string, digest: PreviewDigest, policy?: PolicyR
   const names = [...new Set([...containers.keys(), ...serviceImageSteps.keys()])].sort();
   for (const service of names) {
     const imageStep = serviceImageSteps.get(service);
+    const pull = pulls.get(service);
+    const built = imageStep && imageStep.op !== "delete" && imageStep.op !== "delete-replaced";
     let image: ImageChange;
-    if (imageStep) {
+    if (imageStep && built) {
       const from = digestOf(imageStep.oldState?.outputs?.digest);
-      const to = imageStep.op === "delete" ? undefined : digestOf(imageStep.newState?.outputs?.digest);
+      const to = digestOf(imageStep.newState?.outputs?.digest);
       if (!changed(imageStep)) image = { status: "unchanged", from, to: from, inputs: [] };
       else if (imageStep.op === "create") image = { status: "new", to, inputs: [] };
-      else if (imageStep.op === "delete" || imageStep.op === "delete-replaced") image = { status: "removed", from, inputs: [] };
       else image = { status: "rebuild", from, to: to !== from ? to : undefined, inputs: imageInputs("service", imageStep.oldState?.inputs, imageStep.newState?.inputs) };
+    } else if (pull?.newState) {
+      // A forced (pinned) image: only the pull says which digest the container gets. The build
+      // it replaces (if any) goes away from the stack.
+      const from = digestOf(pull.oldState?.inputs?.name) ?? digestOf(imageStep?.oldState?.outputs?.digest);
+      const to = digestOf(pull.newState.inputs?.name);
+      image = from !== to || imageStep ? { status: "pinned", from, to, inputs: ["pinned image"] } : { status: "unchanged", from, to: from, inputs: [] };
     } else {
-      // A forced (pinned) image: only the pull says which digest the container gets.
-      const pull = pulls.get(service);
-      const from = digestOf(pull?.oldState?.inputs?.name);
-      const to = digestOf(pull?.newState?.inputs?.name);
-      image = pull && changed(pull) && from !== to ? { status: "pinned", from, to, inputs: ["pinned image"] } : { status: "unchanged", from, to: from, inputs: [] };
+      image = { status: imageStep ? "removed" : "unchanged", from: digestOf(imageStep?.oldState?.outputs?.digest), inputs: [] };
     }
     const cSteps = (containers.get(service) ?? []).filter(changed);
     let container: ContainerChange | undefined;
