@@ -143,25 +143,29 @@ export const memoryLimited: ResourceValidationPolicy = {
   }),
 };
 
+/** Pulumi type of the PIDs limit the program sets on each container (components/pidsLimit.ts). */
+export const PIDS_LIMIT = "pulumi-nodejs:dynamic/fleet:PidsLimit";
+
 /**
  * A PIDs limit on every container (CIS 5.29). The docker provider's Container has no such input,
- * so the limit is a resource of its own; this policy looks, across the whole stack, for a resource
- * with a positive `pidsLimit` that names the container (`container`, `containerName` or `name`).
+ * so the program sets it with a PidsLimit resource of its own, whose `containerId` is the
+ * container's ID: this policy looks across the stack for a PidsLimit with a positive `limit` that
+ * depends on each container through that input.
  */
 export const pidsLimited: StackValidationPolicy = {
   name: "pids-limit",
-  description: "Every container has a PIDs limit (a resource with pidsLimit naming it).",
+  description: "Every container has a PIDs limit (a PidsLimit resource with limit > 0 on its container ID).",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const limited = new Set<string>();
     for (const r of args.resources) {
-      const n = r.props.pidsLimit;
-      if (typeof n !== "number" || !(n > 0) || r.type === CONTAINER) continue;
-      for (const key of ["container", "containerName", "name"]) if (typeof r.props[key] === "string") limited.add(r.props[key]);
+      if (r.type !== PIDS_LIMIT) continue;
+      const n = r.props.limit;
+      if (!(typeof n === "number" && n > 0)) continue;
+      for (const dep of r.propertyDependencies?.containerId ?? []) limited.add(dep.urn);
     }
     for (const r of args.resources.filter((r) => r.type === CONTAINER)) {
-      if (typeof r.props.name !== "string") continue;
-      if (!limited.has(r.props.name)) report(`${who(r.props)}: container "${r.props.name}" has no PIDs limit (no resource with pidsLimit > 0 names it)`, r.urn);
+      if (!limited.has(r.urn)) report(`${who(r.props)}: container has no PIDs limit (no ${PIDS_LIMIT} with limit > 0 on its ID)`, r.urn);
     }
   },
 };

@@ -12,6 +12,7 @@ import {
   noNewPrivileges,
   notPrivileged,
   pidsLimited,
+  PIDS_LIMIT,
   profileEnvPresent,
   publishOnChosenInterface,
   readOnlyRoot,
@@ -62,9 +63,9 @@ async function violations(policy: ResourceValidationPolicy, type: string, props:
 }
 
 /** The violations a stack policy reports for a stack of resources. */
-async function stackViolations(policy: StackValidationPolicy, resources: { type: string; props: Record<string, any> }[]): Promise<string[]> {
+async function stackViolations(policy: StackValidationPolicy, resources: { type: string; props: Record<string, any>; urn: string }[]): Promise<string[]> {
   const found: string[] = [];
-  const stack = { resources: resources.map((r, i) => ({ ...r, urn: `urn:${i}`, name: `r${i}` })) } as unknown as StackValidationArgs;
+  const stack = { resources: resources.map((r) => ({ propertyDependencies: {}, dependencies: [], ...r, name: r.urn })) } as unknown as StackValidationArgs;
   await policy.validateStack!(stack, (message) => void found.push(message));
   return found;
 }
@@ -136,20 +137,19 @@ describe("policy pack", () => {
   });
 
   describe("pids-limit", () => {
-    it("passes a container that a pidsLimit resource names", async () => {
-      const found = await stackViolations(pidsLimited, [
-        { type: CONTAINER, props: container() },
-        { type: "pulumi-nodejs:dynamic:Resource", props: { container: "fleet-centralerrorbus", pidsLimit: 256 } },
-      ]);
-      assert.deepEqual(found, []);
+    const stack = (limit: unknown, on = "urn:c") => {
+      const c = { type: CONTAINER, props: container(), urn: "urn:c" };
+      const other = { type: CONTAINER, props: container("UnifiedObservabilityCenter"), urn: "urn:other" };
+      const pids = { type: PIDS_LIMIT, props: { limit }, urn: "urn:p", propertyDependencies: { containerId: [{ urn: on, type: CONTAINER }] } };
+      return [c, other, pids];
+    };
+    it("passes a container whose ID a PidsLimit with a positive limit takes", async () => {
+      const found = await stackViolations(pidsLimited, stack(256));
+      assert.deepEqual(found, ["UnifiedObservabilityCenter: container has no PIDs limit (no pulumi-nodejs:dynamic/fleet:PidsLimit with limit > 0 on its ID)"], "only the container without one is reported");
     });
     it("rejects a container without one, and a zero limit", async () => {
-      assert.match((await stackViolations(pidsLimited, [{ type: CONTAINER, props: container() }]))[0], /CentralErrorBus: container "fleet-centralerrorbus" has no PIDs limit/);
-      const zero = await stackViolations(pidsLimited, [
-        { type: CONTAINER, props: container() },
-        { type: "pulumi-nodejs:dynamic:Resource", props: { container: "fleet-centralerrorbus", pidsLimit: 0 } },
-      ]);
-      assert.equal(zero.length, 1);
+      assert.equal((await stackViolations(pidsLimited, stack(256, "urn:elsewhere"))).length, 2);
+      assert.match((await stackViolations(pidsLimited, stack(0)))[0], /CentralErrorBus: container has no PIDs limit/);
     });
   });
 
