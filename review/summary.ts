@@ -128,9 +128,10 @@ export function imageInputs(kind: "service" | "family", oldIn: Record<string, an
     if (key === "FAMILY") out.push(`family digest (${repoName(oldArgs[key]) ?? repoName(newArgs[key]) ?? "family"} rebuilt)`);
     else if (key === "BASE") out.push(`parent digest (${repoName(oldArgs[key]) ?? "base"})`);
     else if (key === "LOCK") out.push(`lock ${show(oldArgs[key])} -> ${show(newArgs[key])}`);
+    else if (key === "FLEET_REVISION") continue; // the revision follows the inputs: named once below
     else out.push(`build arg ${key} ${show(oldArgs[key])} -> ${show(newArgs[key])}`);
   }
-  if (differs(oldIn.labels, newIn.labels) || differs(oldIn.tags, newIn.tags)) out.push("revision");
+  if (differs(oldIn.labels, newIn.labels) || differs(oldIn.tags, newIn.tags) || differs(oldArgs.FLEET_REVISION, newArgs.FLEET_REVISION)) out.push("revision");
   const known = new Set(["context", "dockerfile", "buildArgs", "labels", "tags"]);
   for (const key of Object.keys({ ...oldIn, ...newIn }).sort()) {
     if (!known.has(key) && !key.startsWith("__") && differs(oldIn[key], newIn[key])) out.push(key);

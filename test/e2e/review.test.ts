@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Review } from "../../review/summary";
-import { changedSteps, checkout, diagnostics, engineEnv, must, run, Step } from "../support/engine";
+import { changedSteps, checkout, diagnostics, engineEnv, must, run, Step, TestStack, testStack } from "../support/engine";
 import { REPO } from "../support/project";
 
 /**
@@ -20,20 +20,20 @@ describe("fleet review and the policy pack, end to end", function () {
   fs.mkdirSync(path.join(work, "state"));
   const results: Record<string, unknown> = {};
   let dir = "";
-  let dockerHost = "";
-  let stopEngine = () => {};
+  let ts: TestStack;
 
-  const pulumi = (...args: string[]) => run("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: dir, env });
-  const docker = (...args: string[]) => must("docker", args, { cwd: work, env: { ...env, DOCKER_HOST: dockerHost } }).stdout.trim();
+  const pulumi = (...args: string[]) => ts.pulumi(dir, ...args);
   const containerIds = (): Record<string, string> => {
-    const out = docker("ps", "--filter", "name=^fleet-", "--format", "{{.Names}} {{.ID}}");
+    const r = ts.docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}");
+    if (r.status !== 0) throw new Error(`docker ps: ${r.stderr}`);
+    const out = r.stdout.trim();
     return Object.fromEntries(out ? out.split("\n").map((l) => l.split(" ")) : []);
   };
   const fail = (what: string, r: { status: number; stdout: string; stderr: string }) =>
     assert.fail(`${what} exited ${r.status}\n${(diagnostics(r.stdout) || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-40).join("\n")}`);
   const review = (...extra: string[]) => run("npx", ["ts-node", "--transpile-only", "cli/main.ts", "review", "--stack", STACK, ...extra], { cwd: dir, env });
   const up = (label: string) => {
-    const r = pulumi("up", "--yes", "--skip-preview", "--json", "--policy-pack", "policy", "--policy-pack-config", PACK_CONFIG);
+    const r = pulumi("up", "--yes", "--skip-preview", "--json", "--policy-pack", "policy");
     fs.writeFileSync(path.join(work, `${label}.events.json`), r.stdout);
     results[label] = { seconds: r.seconds };
     if (r.status !== 0) fail(`pulumi up (${label})`, r);
@@ -48,50 +48,34 @@ describe("fleet review and the policy pack, end to end", function () {
     SystemDigitalTwin: "system-digital-twin",
     RealTimeAudioPipeline: "real-time-audio-pipeline",
   };
-  // Until every container has a PIDs limit resource on main, the stack policy that requires one
-  // is advisory here; every other policy keeps its mandatory level.
-  const PACK_CONFIG = path.join(work, "policy-config.json");
-  fs.writeFileSync(PACK_CONFIG, JSON.stringify({ "pids-limit": "advisory" }));
 
   before(function () {
-    ({ dockerHost, stop: stopEngine } = startEngine("review", work));
     dir = checkout(path.join(work, "checkout"), "0022");
     must("bash", ["scripts/infra.sh"], { cwd: dir, env, timeoutSeconds: 1800 });
+    ts = testStack(dir, env, {
+      stack: STACK,
+      engine: "review",
+      bindAddress: "127.0.0.5",
+      config: { sources: { CentralErrorBus: CEB }, services: { names: Object.keys(slugOf) } },
+    });
     fs.cpSync(path.join(dir, "examples/reference-service"), path.join(dir, CEB), { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, `Pulumi.${STACK}.yaml`),
-      [
-        "config:",
-        "  fleet:machine: local",
-        "  fleet:profile: local",
-        '  fleet:cpuOnly: "true"',
-        "  fleet:locks: cpu",
-        `  fleet:dockerHost: ${dockerHost}`,
-        `  fleet:registry: 127.0.0.1:5000/${STACK}`,
-        "  fleet:baseImageFile: .fleet/base-image.ref",
-        "  fleet:bindAddress: 127.0.0.5",
-        `  fleet:network: fleet-${STACK}`,
-        '  fleet:healthTimeoutSeconds: "90"',
-        `  fleet:sources: { CentralErrorBus: ${CEB} }`,
-        `  fleet:services: { names: [${Object.keys(slugOf).join(", ")}] }`,
-        "",
-      ].join("\n"),
-    );
+    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
     must("git", ["add", "-A", "."], { cwd: dir });
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "e2e-review stack"], { cwd: dir });
-    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
   });
 
   after(() => {
-    if (dir) pulumi("destroy", "--yes");
-    stopEngine();
+    if (ts) {
+      pulumi("destroy", "--yes");
+      run("bash", ["scripts/engine.sh", "down", "docker", "review"], { cwd: dir, env });
+    }
     fs.mkdirSync(path.join(REPO, "results"), { recursive: true });
     fs.writeFileSync(path.join(REPO, "results/e2e-review.json"), JSON.stringify(results, null, 2) + "\n");
   });
 
   it("the pack passes the real stack: a cold up with the pack, then a quiet preview with it", () => {
     up("cold-up");
-    const quiet = pulumi("preview", "--expect-no-changes", "--policy-pack", "policy", "--policy-pack-config", PACK_CONFIG);
+    const quiet = pulumi("preview", "--expect-no-changes", "--policy-pack", "policy");
     if (quiet.status !== 0) fail("pulumi preview --expect-no-changes --policy-pack policy", quiet);
     assert.match(quiet.stdout, /Policies:[\s\S]*fleet@v1\.0\.0/, "the pack ran");
     assert.equal(Object.keys(containerIds()).length, 4);
@@ -102,11 +86,11 @@ describe("fleet review and the policy pack, end to end", function () {
     const good = fs.readFileSync(file, "utf8");
     fs.writeFileSync(file, good.replace("fleet:bindAddress: 127.0.0.5", "fleet:bindAddress: 0.0.0.0"));
     try {
-      const r = pulumi("preview", "--policy-pack", "policy", "--policy-pack-config", PACK_CONFIG);
+      const r = pulumi("preview", "--policy-pack", "policy");
       assert.notEqual(r.status, 0, "a mandatory violation fails the preview");
       assert.match(r.stdout + r.stderr, /no-publish-on-all-interfaces/);
       assert.match(r.stdout + r.stderr, /CentralErrorBus: port 7150 is published on all interfaces \(ip "0\.0\.0\.0"\)/);
-      const rv = review("--policy", "--policy-config", PACK_CONFIG, "--json");
+      const rv = review("--policy", "--json");
       assert.equal(rv.status, 1, "fleet review exits 1 on a mandatory violation");
       const doc = JSON.parse(rv.stdout) as Review;
       assert.ok(doc.policy?.failed.includes("no-publish-on-all-interfaces"), JSON.stringify(doc.policy));
@@ -121,7 +105,7 @@ describe("fleet review and the policy pack, end to end", function () {
     const json = JSON.parse(fs.readFileSync(profile, "utf8"));
     json.env.OMP_NUM_THREADS = 2;
     fs.writeFileSync(profile, JSON.stringify(json, null, 2) + "\n");
-    const rv = review("--policy", "--policy-config", PACK_CONFIG, "--json", "--markdown", path.join(work, "profile.md"));
+    const rv = review("--policy", "--json", "--markdown", path.join(work, "profile.md"));
     if (rv.status !== 0) fail("fleet review after a profile change", rv);
     const doc = JSON.parse(rv.stdout) as Review;
     results.profileReview = doc.totals;
@@ -162,44 +146,8 @@ describe("fleet review and the policy pack, end to end", function () {
     assert.deepEqual([...new Set(built)], ["fleet-central-error-bus-image"]);
     const after = containerIds();
     for (const [name, id] of Object.entries(before)) {
-      if (name === "fleet-central-error-bus") assert.notEqual(after[name], id);
+      if (name === `fleet-${STACK}-central-error-bus`) assert.notEqual(after[name], id);
       else assert.equal(after[name], id, `${name} kept its container`);
     }
   });
 });
-
-/**
- * A Docker engine of this suite's own: `scripts/engine.sh up NAME` when the project has it, else a
- * dockerd started here with its own data root, socket and containerd namespace (no iptables, no
- * default bridge, so it never touches the shared engine's rules).
- */
-function startEngine(name: string, work: string): { dockerHost: string; stop: () => void } {
-  const script = path.join(REPO, "scripts/engine.sh");
-  if (fs.existsSync(script)) {
-    const out = must("bash", [script, "up", name], { cwd: REPO, timeoutSeconds: 300 }).stdout.trim().split("\n").pop()!;
-    return { dockerHost: out.replace(/^DOCKER_HOST=/, ""), stop: () => void run("bash", [script, "down", name], { cwd: REPO }) };
-  }
-  const runDir = `/run/fleet/docker-${name}`;
-  const sock = `${runDir}/docker.sock`;
-  const dockerHost = `unix://${sock}`;
-  const alive = () => run("docker", ["version", "--format", "{{.Server.Version}}"], { cwd: work, env: { ...process.env, DOCKER_HOST: dockerHost } }).status === 0;
-  if (!alive()) {
-    fs.mkdirSync(runDir, { recursive: true });
-    const data = path.join(os.homedir(), ".cache/fleet/instances", `docker-${name}`, "data");
-    fs.mkdirSync(data, { recursive: true });
-    must(
-      "sh",
-      [
-        "-c",
-        `nohup /usr/sbin/dockerd --host "${dockerHost}" --data-root "${data}" --exec-root "${runDir}/exec" --pidfile "${runDir}/dockerd.pid" ` +
-          `--containerd-namespace fleet-${name} --containerd-plugins-namespace fleet-${name}-plugins --bridge none --iptables=false --ip-masq=false --userland-proxy=true ` +
-          `>"${runDir}/dockerd.log" 2>&1 &`,
-      ],
-      { cwd: work },
-    );
-    for (let i = 0; i < 60 && !alive(); i++) must("sleep", ["1"], { cwd: work });
-    assert.ok(alive(), `dockerd for ${name} did not start; see ${runDir}/dockerd.log`);
-  }
-  // The engine stays up for the next run (a few MB idle); `kill $(cat ${runDir}/dockerd.pid)` stops it.
-  return { dockerHost, stop: () => {} };
-}
