@@ -125,8 +125,8 @@ export function imageInputs(kind: "service" | "family", oldIn: Record<string, an
   const newArgs: Record<string, unknown> = newIn.buildArgs ?? {};
   for (const key of [...new Set([...Object.keys(oldArgs), ...Object.keys(newArgs)])].sort()) {
     if (!differs(oldArgs[key], newArgs[key])) continue;
-    if (key === "FAMILY") out.push(`family digest (${repoName(oldArgs[key]) ?? repoName(newArgs[key]) ?? "family"} rebuilt)`);
-    else if (key === "BASE") out.push(`parent digest (${repoName(oldArgs[key]) ?? "base"})`);
+    if (key === "FAMILY") out.push(`${repoName(oldArgs[key]) ?? repoName(newArgs[key]) ?? "family"} digest`);
+    else if (key === "BASE") out.push(`${repoName(oldArgs[key]) ?? "base"} digest`);
     else if (key === "LOCK") out.push(`lock ${show(oldArgs[key])} -> ${show(newArgs[key])}`);
     else if (key === "FLEET_REVISION") continue; // the revision follows the inputs: named once below
     else out.push(`build arg ${key} ${show(oldArgs[key])} -> ${show(newArgs[key])}`);
