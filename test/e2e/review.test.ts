@@ -81,20 +81,23 @@ describe("fleet review and the policy pack, end to end", function () {
     assert.equal(Object.keys(containerIds()).length, 4);
   });
 
-  it("the pack stops a preview that publishes on all interfaces, naming the policy and the port", () => {
-    const file = path.join(dir, `Pulumi.${STACK}.yaml`);
+  it("the pack stops a preview of a change that gives containers a writable root, naming the policy and each service", () => {
+    // The program's own checks reject bad stack settings before the pack sees them; the pack is
+    // there for changes to the code, like this one.
+    const file = path.join(dir, "components/serviceContainer.ts");
     const good = fs.readFileSync(file, "utf8");
-    fs.writeFileSync(file, good.replace("fleet:bindAddress: 127.0.0.5", "fleet:bindAddress: 0.0.0.0"));
+    assert.ok(good.includes("readOnly: true,"));
+    fs.writeFileSync(file, good.replace("readOnly: true,", "readOnly: false,"));
     try {
       const r = pulumi("preview", "--policy-pack", "policy");
       assert.notEqual(r.status, 0, "a mandatory violation fails the preview");
-      assert.match(r.stdout + r.stderr, /no-publish-on-all-interfaces/);
-      assert.match(r.stdout + r.stderr, /CentralErrorBus: port 7150 is published on all interfaces \(ip "0\.0\.0\.0"\)/);
+      assert.match(r.stdout + r.stderr, /read-only-root/);
+      for (const name of Object.keys(slugOf)) assert.match(r.stdout + r.stderr, new RegExp(`${name}: readOnly must be true \\(a read-only root filesystem\\); got false`));
       const rv = review("--policy", "--json");
       assert.equal(rv.status, 1, "fleet review exits 1 on a mandatory violation");
       const doc = JSON.parse(rv.stdout) as Review;
-      assert.ok(doc.policy?.failed.includes("no-publish-on-all-interfaces"), JSON.stringify(doc.policy));
-      assert.ok(doc.policy?.violations.some((v) => v.level === "mandatory" && /published on all interfaces/.test(v.message)));
+      assert.deepEqual(doc.policy?.failed, ["read-only-root"]);
+      assert.equal(doc.policy?.violations.filter((v) => v.level === "mandatory").length, 4);
     } finally {
       fs.writeFileSync(file, good);
     }
