@@ -29,7 +29,8 @@ function preview(stack: string, withPolicy: boolean, policyConfig: string | unde
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-review-"));
   const eventLog = path.join(tmp, "events.jsonl");
   try {
-    const args = ["preview", "--json", "--stack", stack, "--non-interactive", "--event-log", eventLog];
+    // --show-sames: the digest then lists every resource, so unchanged services are named too.
+    const args = ["preview", "--json", "--show-sames", "--stack", stack, "--non-interactive", "--event-log", eventLog];
     if (withPolicy) args.push("--policy-pack", path.join(projectDir, "policy"));
     if (withPolicy && policyConfig) args.push("--policy-pack-config", path.resolve(policyConfig));
     if (build) args.push("--config-file", buildingStackFile(projectDir, stack, tmp));
