@@ -87,7 +87,10 @@ export function policyResults(eventLog: string): PolicyResults | undefined {
       ran = true;
       const p = e.policyEvent;
       failed.add(p.policyName);
-      violations.push({ policy: p.policyName, pack: p.policyPackName, level: p.enforcementLevel, urn: p.resourceUrn || undefined, message: String(p.message ?? "").trim() });
+      // The engine sends "<policy description>\n<violation>": keep the violation.
+      const lines = String(p.message ?? "").trim().split("\n");
+      const message = (lines.length > 1 ? lines.slice(1) : lines).join(" ").trim();
+      violations.push({ policy: p.policyName, pack: p.policyPackName, level: p.enforcementLevel, urn: p.resourceUrn || undefined, message });
     }
     if (e.policyLoadEvent) ran = true;
   }

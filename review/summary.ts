@@ -147,8 +147,8 @@ function portsOf(state: PreviewState | undefined): string[] {
 
 function gpuOf(state: PreviewState | undefined): string {
   const reqs: unknown = state?.inputs?.deviceRequests;
-  if (!Array.isArray(reqs) || reqs.length === 0) return state?.inputs?.gpus ? `gpus ${state.inputs.gpus}` : "none";
-  return reqs.map((r: { deviceIds?: string[] }) => `GPU ${(r.deviceIds ?? ["all"]).join(",")}`).join(" ");
+  if (!Array.isArray(reqs) || reqs.length === 0) return state?.inputs?.gpus ? String(state.inputs.gpus) : "none";
+  return reqs.map((r: { deviceIds?: string[] }) => (r.deviceIds ?? ["all"]).join(",")).join(" ");
 }
 
 /** Why a container changes, in plain words, from its old and new inputs. */
@@ -173,7 +173,7 @@ export function containerReasons(oldState: PreviewState | undefined, newState: P
   const [op, np] = [portsOf(oldState), portsOf(newState)];
   if (JSON.stringify(op) !== JSON.stringify(np)) out.push(`ports ${op.join(" ") || "none"} -> ${np.join(" ") || "none"}`);
   const [og, ng] = [gpuOf(oldState), gpuOf(newState)];
-  if (og !== ng) out.push(`GPU ${og} -> ${ng}`.replace(/GPU GPU/g, "GPU"));
+  if (og !== ng) out.push(`GPU ${og} -> ${ng}`);
   for (const [key, unit] of [["memory", " MiB"], ["memorySwap", " MiB"], ["cpuShares", ""]] as const) {
     const [a, b] = [oldState.inputs?.[key], newState.inputs?.[key]];
     if (a !== b) out.push(`${key} ${show(a)}${a === undefined ? "" : unit} -> ${show(b)}${b === undefined ? "" : unit}`);
