@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseDigest, policyResults, UNKNOWN } from "../../review/preview";
 import { commentMarker, renderMarkdown, renderText } from "../../review/render";
 import { containerReasons, imageInputs, Review, summarise } from "../../review/summary";
-import { run } from "../support/engine";
 import { REPO } from "../support/project";
 
 const FIXTURES = path.join(REPO, "test/fixtures/preview");
@@ -129,25 +129,32 @@ describe("review", () => {
   });
 
   describe("the command", () => {
-    const fleet = (...args: string[]) => run("npx", ["ts-node", "--transpile-only", "cli/main.ts", ...args], { cwd: REPO });
-    it("summarises a recorded preview with --from, as markdown and JSON, and exits 1 on a mandatory violation", function () {
-      this.timeout(60000);
-      const md = path.join(fs.mkdtempSync(path.join(require("os").tmpdir(), "fleet-review-")), "comment.md");
-      const ok = fleet("review", "--stack", "e2e-review", "--from", path.join(FIXTURES, "profile-env.json"), "--json", "--markdown", md);
-      assert.equal(ok.status, 0, ok.stderr);
-      assert.equal((JSON.parse(ok.stdout) as Review).totals.containersRestarted, 4);
+    /** Runs `fleet review` in this process, capturing what it prints. */
+    async function review(...args: string[]): Promise<{ code: number; out: string }> {
+      const { command } = await import("../../cli/review");
+      let out = "";
+      const write = process.stdout.write;
+      process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+      try {
+        return { code: await command.run(args), out };
+      } finally {
+        process.stdout.write = write;
+      }
+    }
+    it("summarises a recorded preview with --from, as markdown and JSON, and exits 1 on a mandatory violation", async () => {
+      const md = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-review-")), "comment.md");
+      const ok = await review("--stack", "e2e-review", "--from", path.join(FIXTURES, "profile-env.json"), "--json", "--markdown", md);
+      assert.equal(ok.code, 0);
+      assert.equal((JSON.parse(ok.out) as Review).totals.containersRestarted, 4);
       assert.match(fs.readFileSync(md, "utf8"), /`OMP_NUM_THREADS 1 -> 2`/);
-      const blocked = fleet("review", "--stack", "e2e-review", "--from", path.join(FIXTURES, "writable-root.json"), "--events", path.join(FIXTURES, "writable-root.events.jsonl"));
-      assert.equal(blocked.status, 1);
-      assert.match(blocked.stdout, /policy pack: \d+ passed, 1 failed/);
+      const blocked = await review("--stack", "e2e-review", "--from", path.join(FIXTURES, "writable-root.json"), "--events", path.join(FIXTURES, "writable-root.events.jsonl"));
+      assert.equal(blocked.code, 1);
+      assert.match(blocked.out, /policy pack: 11 passed, 1 failed/);
     });
-    it("rejects a missing --stack and --events without --from in one line", function () {
-      this.timeout(60000);
-      const r = fleet("review", "--json");
-      assert.equal(r.status, 2);
-      assert.equal(r.stderr.trim(), "fleet: review: --stack is required (the stack to review, like mainpc)");
-      const e = fleet("review", "--stack", "x", "--events", "e.jsonl");
-      assert.equal(e.stderr.trim(), "fleet: review: --events goes with --from (a recorded preview)");
+    it("rejects a missing --stack, --events without --from and an unreadable file, each in one line", async () => {
+      await assert.rejects(review("--json"), { name: "CliError", message: "review: --stack is required (the stack to review, like mainpc)" });
+      await assert.rejects(review("--stack", "x", "--events", "e.jsonl"), { name: "CliError", message: "review: --events goes with --from (a recorded preview)" });
+      await assert.rejects(review("--stack", "x", "--from", "/nonexistent/p.json"), { name: "CliError", message: "review: --from /nonexistent/p.json: cannot read it (ENOENT)" });
     });
   });
 });
