@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   history: async () => (await import("./history")).command,
   recover: async () => (await import("./recover")).command,
   release: async () => (await import("./release")).command,
+  review: async () => (await import("./review")).command,
   rollback: async () => (await import("./rollback")).command,
 };
 

@@ -46,6 +46,7 @@ fleet_before=$(local_fleet)
 run_step typecheck npx tsc --noEmit -p . || true
 run_suite unit npx mocha
 if run_step infra bash scripts/infra.sh && run_step toolchain bash scripts/toolchain.sh; then
+  run_suite lint npx mocha --config .mocharc.lint.json
   run_suite images npx mocha --config .mocharc.images.json
   run_suite e2e npx mocha --config .mocharc.e2e.json
 fi

@@ -559,6 +559,38 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+# 3b. the policy pack's analyzer (policy/PulumiPolicy.yaml, runtime fleet-node)
+# ---------------------------------------------------------------------------
+# For a pack whose runtime has a language host the CLI asks that host to run it (RunPlugin),
+# which the nodejs host built above does not support. For a runtime with no language host it
+# runs the analyzer plugin `policy-<runtime>` in the pack's folder with the engine's address
+# and "." (pulumi sdk/go/common/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer): this is
+# that plugin, node running the SDK's run-policy-pack found from the pack's folder. Like the
+# providers it goes to the plugin cache, not PATH (a plugin on PATH warns on every run).
+POLICY_ANALYZER_DIR="$TOOLCHAIN_DIR/policy-analyzer"
+POLICY_ANALYZER="$POLICY_ANALYZER_DIR/pulumi-analyzer-policy-fleet-node"
+mkdir -p "$POLICY_ANALYZER_DIR"
+cat >"$POLICY_ANALYZER.new" <<'SHIM'
+#!/bin/sh
+# Written by fleet's scripts/toolchain.sh: runs a TypeScript policy pack with the project's SDK.
+runner=$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack', { paths: [process.cwd()] })") || exit 1
+exec node "$runner" "$@"
+SHIM
+chmod 755 "$POLICY_ANALYZER.new"
+mv -f "$POLICY_ANALYZER.new" "$POLICY_ANALYZER"
+analyzer_dir="${PULUMI_HOME:-$HOME/.pulumi}/plugins/analyzer-policy-fleet-node-v1.0.0"
+if ! { [[ -f $analyzer_dir/pulumi-analyzer-policy-fleet-node && ! -e $analyzer_dir.partial ]] &&
+  cmp -s "$POLICY_ANALYZER" "$analyzer_dir/pulumi-analyzer-policy-fleet-node"; }; then
+  say "registering analyzer plugin policy-fleet-node 1.0.0"
+  "$PULUMI_BIN" plugin install analyzer policy-fleet-node 1.0.0 --file "$POLICY_ANALYZER" --reinstall \
+    >"$LOG_DIR/plugin-install-policy-fleet-node.log" 2>&1 || {
+    cat "$LOG_DIR/plugin-install-policy-fleet-node.log" >&2
+    die "pulumi plugin install analyzer policy-fleet-node 1.0.0 --file $POLICY_ANALYZER failed"
+  }
+fi
+SUMMARY+=("pulumi-analyzer-policy-fleet-node ($POLICY_ANALYZER, plugin cache): runs policy/ with node")
+
+# ---------------------------------------------------------------------------
 # 4. check what PATH now resolves, and summarize
 # ---------------------------------------------------------------------------
 hash -r

@@ -1,0 +1,52 @@
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { strict as assert } from "assert";
+import { fleetPolicies, stackFacts } from "../../policy/policies";
+import { Registered, recordResources, settled } from "../support/mocks";
+import { valueOf } from "../support/output";
+import { tempProject } from "../support/project";
+
+/** Registers `stack`'s program under mocks and returns the resources and the stack's raw fleet: config. */
+async function graphOf(stack: string): Promise<{ resources: Registered[]; config: Record<string, unknown> }> {
+  const projectDir = tempProject();
+  const registered = recordResources(stack);
+  const pulumi = await import("@pulumi/pulumi");
+  const { readStackConfig } = await import("../../stack");
+  const { raw } = readStackConfig(projectDir, stack);
+  const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v]));
+  pulumi.runtime.setAllConfig(config as Record<string, string>);
+  const { loadFleet } = await import("../../config");
+  const { Fleet } = await import("../../components");
+  const fleet = new Fleet("fleet", { fleet: loadFleet(projectDir), projectDir });
+  await valueOf(fleet.services);
+  await settled();
+  return { resources: registered, config };
+}
+
+/**
+ * The pack's resource policies over what each committed stack really registers (under mocks): the
+ * program and the pack agree. The PIDs policy looks at the whole stack and is exercised by the
+ * policy unit tests and the e2e run of the pack.
+ */
+describe("policy pack on the program's own resources", function () {
+  this.timeout(60000);
+  for (const stack of ["local", "pc2", "mainpc"]) {
+    it(`${stack}: every resource policy passes, except publishing on 0.0.0.0 without the opt-in`, async () => {
+      const { resources, config } = await graphOf(stack);
+      const facts = stackFacts(config);
+      const found: string[] = [];
+      const policies = fleetPolicies(facts).filter((p): p is ResourceValidationPolicy => "validateResource" in p);
+      for (const r of resources) {
+        for (const p of policies) {
+          for (const v of [p.validateResource ?? []].flat()) {
+            await v({ type: r.type, props: r.inputs, urn: r.name, name: r.name } as never, (m) => void found.push(`${p.name}: ${m}`));
+          }
+        }
+      }
+      assert.ok(resources.some((r) => r.type === "docker:index/container:Container"));
+      const allInterfaces = config["fleet:bindAddress"] === "0.0.0.0" && !facts.publishAllInterfaces;
+      const expected = found.filter((f) => allInterfaces && f.startsWith("no-publish-on-all-interfaces:"));
+      assert.deepEqual(found.filter((f) => !expected.includes(f)), [], `${stack} breaks the pack`);
+      if (allInterfaces) assert.ok(expected.length > 0, "0.0.0.0 without fleet:publishAllInterfaces is a violation");
+    });
+  }
+});
