@@ -121,7 +121,7 @@ export class Fleet extends pulumi.ComponentResource {
 }
 
 /** The files a family build reads: what its Dockerfile COPYs from dockerfiles/, and its .dockerignore. */
-function familyContext(projectDir: string, dockerfile: string, lock: string): ContextFile[] {
+export function familyContext(projectDir: string, dockerfile: string, lock: string): ContextFile[] {
   const root = path.join(projectDir, "dockerfiles");
   const wanted = new Set([...contextPaths(dockerfile, { LOCK: lock }), ".dockerignore"]);
   return contextFilesOf(root).filter((f) => [...wanted].some((w) => w === "." || f.rel === w || f.rel.startsWith(`${w}/`)));

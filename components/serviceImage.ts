@@ -12,6 +12,18 @@ export interface ServiceImageArgs extends ImageBuildArgs {
   readonly family: pulumi.Input<string>;
 }
 
+/** The build args of a service image: its family (`repo@sha256:`), name, ports and the revision baked in. */
+export function serviceBuildArgs<T>(service: ResolvedService, family: T): { FAMILY: T; SERVICE_NAME: string; SERVICE_PORT: string; HEALTH_PORT: string; FLEET_REVISION: string } {
+  if (service.image.kind !== "build") throw new Error(`${service.name} runs an image it does not build`);
+  return {
+    FAMILY: family,
+    SERVICE_NAME: service.name,
+    SERVICE_PORT: String(service.ports.service),
+    HEALTH_PORT: String(service.ports.health),
+    FLEET_REVISION: service.image.revision.sha,
+  };
+}
+
 /** A service image: the shared multi-stage Dockerfile over the service's source, FROM its family. */
 export class ServiceImage extends pulumi.ComponentResource {
   /** `repo@sha256:` of the pushed image: what the container runs. */
@@ -26,13 +38,7 @@ export class ServiceImage extends pulumi.ComponentResource {
       {
         ...args,
         plan: service.image,
-        buildArgs: {
-          FAMILY: args.family,
-          SERVICE_NAME: service.name,
-          SERVICE_PORT: String(service.ports.service),
-          HEALTH_PORT: String(service.ports.health),
-          FLEET_REVISION: service.image.revision.sha,
-        },
+        buildArgs: serviceBuildArgs(service, args.family),
       },
       { parent: this },
     );
