@@ -8,6 +8,7 @@ import { ResolvedFleet } from "../stack";
 import { FamilyImage } from "./familyImage";
 import { ServiceContainer } from "./serviceContainer";
 import { ServiceImage } from "./serviceImage";
+import { StackImages } from "./stackImages";
 
 /** Arguments of a Fleet. */
 export interface FleetArgs {
@@ -40,6 +41,8 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly families: pulumi.Output<Record<string, string>>;
   /** Service name -> image, container, ports and health URL. */
   public readonly services: pulumi.Output<Record<string, ServiceOutput>>;
+  /** Service name -> `repo@sha256:` of every service image this stack built or runs (what fleet:imagesFrom reads). */
+  public readonly images: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:index:Fleet", name, {}, opts);
@@ -75,25 +78,32 @@ export class Fleet extends pulumi.ComponentResource {
       { ...child, provider },
     );
     const serviceDockerfile = read("dockerfiles/service.Dockerfile");
+    const fromStack = fleet.imagesFrom ? new StackImages(`${name}-images-from`, fleet.imagesFrom, child) : undefined;
+    const images: Record<string, pulumi.Output<string>> = {};
+    const imageOf = (s: (typeof fleet.services)[number]) =>
+      (images[s.name] =
+        s.image.kind === "pinned"
+          ? pulumi.output(s.image.ref)
+          : s.image.kind === "stack"
+            ? fromStack!.ref(s.name)
+            : new ServiceImage(
+                `${name}-${s.slug}`,
+                {
+                  service: s,
+                  family: familyRefs.get(s.family)!,
+                  context: stageContext(contextFilesOf(path.resolve(projectDir, s.source!))),
+                  dockerfile: serviceDockerfile,
+                  builder: fleet.builder,
+                  buildOnPreview: fleet.buildOnPreview,
+                  secrets,
+                },
+                child,
+              ).ref);
+    for (const s of fleet.imagesOnly) imageOf(s);
 
     const services: Record<string, pulumi.Output<ServiceOutput>> = {};
     for (const s of fleet.services) {
-      const image =
-        s.image.kind === "pinned"
-          ? pulumi.output(s.image.ref)
-          : new ServiceImage(
-              `${name}-${s.slug}`,
-              {
-                service: s,
-                family: familyRefs.get(s.family)!,
-                context: stageContext(contextFilesOf(path.resolve(projectDir, s.source!))),
-                dockerfile: serviceDockerfile,
-                builder: fleet.builder,
-                buildOnPreview: fleet.buildOnPreview,
-                secrets,
-              },
-              child,
-            ).ref;
+      const image = imageOf(s);
       const container = new ServiceContainer(
         `${name}-${s.slug}`,
         {
@@ -116,7 +126,8 @@ export class Fleet extends pulumi.ComponentResource {
 
     this.families = pulumi.all(Object.fromEntries(familyRefs));
     this.services = pulumi.all(services);
-    this.registerOutputs({ families: this.families, services: this.services });
+    this.images = pulumi.all(images);
+    this.registerOutputs({ families: this.families, services: this.services, images: this.images });
   }
 }
 

@@ -26,8 +26,10 @@ export function renderFleet(fleet: ResolvedFleet): object {
       ports: s.ports,
       env: s.env,
       limits: s.limits,
-      image: s.image.kind === "build" ? { build: s.source, repository: s.image.repository, tag: s.image.tag } : { pinned: s.image.ref },
+      image: s.image.kind === "build" ? { build: s.source, repository: s.image.repository, tag: s.image.tag } : s.image.kind === "stack" ? { fromStack: s.image.stack } : { pinned: s.image.ref },
     })),
+    imagesOnly: fleet.imagesOnly.map((s) => s.name),
+    imagesFrom: fleet.imagesFrom ?? null,
   };
 }
 

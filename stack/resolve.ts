@@ -23,6 +23,11 @@ export type ImagePlan =
       readonly kind: "pinned";
       /** The `repo@sha256:` reference the stack forces (the plan's FORCE_IMAGE_TAG, and rollback). */
       readonly ref: string;
+    }
+  | {
+      readonly kind: "stack";
+      /** The stack whose `images` output holds this service's `repo@sha256:` (fleet:imagesFrom). */
+      readonly stack: string;
     };
 
 /** A family image the stack builds. */
@@ -86,6 +91,14 @@ export interface ResolvedFleet {
   /** Families to build, parents first. Only those some built service needs. */
   readonly families: readonly ResolvedFamily[];
   readonly services: readonly ResolvedService[];
+  /**
+   * Services whose image this stack builds without running them (fleet:buildCatalog: every catalog
+   * service not placed on the machine), so that a stack taking its images from this one
+   * (fleet:imagesFrom) builds nothing.
+   */
+  readonly imagesOnly: readonly ResolvedService[];
+  /** The stack whose images this one runs (fleet:imagesFrom), or undefined when it builds its own. */
+  readonly imagesFrom?: string;
 }
 
 /** What resolveFleet needs. Everything but `config` has a default read from the project. */
@@ -144,7 +157,8 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
   if (problems.length) throw new FleetInputError(problems);
 
   const services = enabled.map((s) => resolveService(s, c, profile, input));
-  const builtFamilies = new Set(services.flatMap((s) => (s.image.kind === "build" ? lineage(catalog.families, s.family).map((f) => f.name) : [])));
+  const imagesOnly = c.buildCatalog ? catalog.services.filter((s) => !enabled.includes(s)).map((s) => resolveService(s, c, profile, input)) : [];
+  const builtFamilies = new Set([...services, ...imagesOnly].flatMap((s) => (s.image.kind === "build" ? lineage(catalog.families, s.family).map((f) => f.name) : [])));
   const families = catalog.families
     .filter((f) => builtFamilies.has(f.name))
     .map((f): ResolvedFamily => {
@@ -172,16 +186,20 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     pipCaFile: input.pipCaFile,
     families,
     services,
+    imagesOnly,
+    imagesFrom: c.imagesFrom,
   };
 }
 
 function resolveService(s: CatalogService, c: StackConfig, profile: Profile, input: FleetInput): ResolvedService {
   const slug = slugOf(s.name);
   const forced = c.images?.[s.name];
-  const source = forced ? null : c.sources?.[s.name] ?? c.defaultSource;
+  const source = forced || c.imagesFrom ? null : c.sources?.[s.name] ?? c.defaultSource;
   const image: ImagePlan = forced
     ? { kind: "pinned", ref: forced }
-    : buildPlan(`${c.registry}/${slug}`, s.name, [source!, "dockerfiles/service.Dockerfile"], input);
+    : c.imagesFrom
+      ? { kind: "stack", stack: c.imagesFrom }
+      : buildPlan(`${c.registry}/${slug}`, s.name, [source!, "dockerfiles/service.Dockerfile"], input);
   const request = gpuRequest(profile, s.gpu, c.cpuOnly);
   return {
     name: s.name,
