@@ -153,7 +153,7 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
   if (needMiB > profile.machine.memoryMiB) {
     problems.push(problem(profileFile, "limits", `the ${enabled.length} services of stack ${input.stack} need ${needMiB} MiB together, more than machine.memoryMiB (${profile.machine.memoryMiB})`));
   }
-  const baseImage = readBaseImage(c, projectDir, file, problems);
+  const baseImage = readBaseImage(c, projectDir, file, input.stack, problems);
   if (problems.length) throw new FleetInputError(problems);
 
   const services = enabled.map((s) => resolveService(s, c, profile, input));
@@ -269,12 +269,12 @@ function selectServices(catalog: Catalog, c: StackConfig, file: string, problems
 }
 
 /** The stack's pinned base image: fleet:baseImage, or the contents of fleet:baseImageFile. */
-function readBaseImage(c: StackConfig, projectDir: string, file: string, problems: string[]): string {
+function readBaseImage(c: StackConfig, projectDir: string, file: string, stack: string, problems: string[]): string {
   if (c.baseImage) return c.baseImage;
   const refFile = c.baseImageFile!;
   const full = path.resolve(projectDir, refFile);
   if (!fs.existsSync(full)) {
-    problems.push(problem(file, "fleet:baseImageFile", `${refFile} does not exist; run \`npm run infra\` to build the local base image and write it`, refFile));
+    problems.push(problem(file, "fleet:baseImageFile", `${refFile} does not exist; run \`npm run infra\` (the local registry) or \`npm run fleet -- base --stack ${stack}\` (the stack's registry) to make the base image and write it`, refFile));
     return "";
   }
   const ref = fs.readFileSync(full, "utf8").trim();
