@@ -50,3 +50,15 @@ describe("reproducible image settings", () => {
     assert.deepEqual(["localhost:5000/a", "127.0.0.7:5000/a", "registry.home.arpa/a", "10.0.0.2:5000/a"].map(isLoopbackRegistry), [true, true, false, false]);
   });
 });
+
+describe("staged build contexts", () => {
+  it("carry one fixed time on every file and folder, whenever they were staged", async () => {
+    const { stageContext, contextFilesOf, STAGED_TIME } = await import("../../source/stage");
+    const os = await import("os");
+    const src = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-src-"));
+    fs.mkdirSync(path.join(src, "app"));
+    fs.writeFileSync(path.join(src, "app", "x.py"), "x = 1\n");
+    const dir = stageContext(contextFilesOf(src), fs.mkdtempSync(path.join(os.tmpdir(), "fleet-stage-")));
+    for (const p of [dir, path.join(dir, "app"), path.join(dir, "app", "x.py")]) assert.equal(fs.statSync(p).mtimeMs, STAGED_TIME.getTime(), p);
+  });
+});
