@@ -267,6 +267,16 @@ BK_CONF="$FLEET_CACHE/buildkit/buildkitd.toml"
 BK_ROOT="$FLEET_CACHE/buildkit/root"
 mkdir -p "$BK_ROOT" /run/buildkit
 bk_conf_changed=0
+# Registries `scripts/trust-registry.sh` recorded (a home registry over HTTP on the LAN); with none,
+# the file is byte for byte what it was, so a running buildkitd is not restarted for nothing.
+trusted_registry_blocks() {
+  local r
+  [[ -f $FLEET_CACHE/trusted-registries ]] || return 0
+  while IFS= read -r r; do
+    [[ -n $r && $r != "$REGISTRY" ]] && printf '\n[registry."%s"]\n  http = true\n  insecure = true\n' "$r"
+  done <"$FLEET_CACHE/trusted-registries"
+  return 0
+}
 # networkMode "host": RUN steps share the host network namespace, so they reach the
 # Debian mirror (and 127.0.0.1) without CNI plugins or NAT; this machine has none.
 if write_if_changed "$BK_CONF" <<EOF
@@ -294,7 +304,7 @@ root = "$BK_ROOT"
 
 [registry."$REGISTRY"]
   http = true
-  insecure = true
+  insecure = true$(trusted_registry_blocks)
 EOF
 then
   bk_conf_changed=1
