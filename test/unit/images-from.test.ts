@@ -34,6 +34,18 @@ describe("build once, run on both", () => {
     assert.deepEqual(out.services.find((s: any) => s.name === "CentralErrorBus").image, { pinned: forced });
   });
 
+  it("the CPU stand-ins of the two machines (the two-machines e2e) resolve: nine and five services, no GPU", () => {
+    const cpu = (stack: string, profile: string) =>
+      fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8").replace(/^  fleet:profile: .*$/m, `  fleet:profile: ${profile}\n  fleet:cpuOnly: "true"\n  fleet:locks: cpu`);
+    const dir = tempProject({ "Pulumi.mainpc.yaml": cpu("mainpc", "mainpc-cpu"), "Pulumi.pc2.yaml": cpu("pc2", "pc2-cpu") });
+    const a = renderFleet(resolveStack(dir, "mainpc")) as any;
+    const b = renderFleet(resolveStack(dir, "pc2")) as any;
+    assert.deepEqual([a.services.length, b.services.length], [9, 5]);
+    assert.ok([...a.services, ...b.services].every((s: any) => !s.gpu && s.gpuDevices.length === 0));
+    assert.equal(a.services.find((s: any) => s.name === "SelfHealingSupervisor").env.OMP_NUM_THREADS, "16");
+    assert.equal(b.services.find((s: any) => s.name === "SelfHealingSupervisor").env.OMP_NUM_THREADS, "4");
+  });
+
   describe("rejects", () => {
     it("a stack that both builds the catalog and takes images from another", () =>
       rejects(pc2With('fleet:buildCatalog: "true"'), /Pulumi.pc2.yaml: fleet:imagesFrom: a stack either builds the catalog's images \(fleet:buildCatalog: true\) or takes them from another stack \(fleet:imagesFrom\), not both/));
