@@ -2,16 +2,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { familyBuildArgs } from "../../components/familyImage";
-import { familyContext } from "../../components/fleet";
-import { registryExport, reproducibleBuildArgs } from "../../components/images";
-import { serviceBuildArgs } from "../../components/serviceImage";
-import { gitRevisions } from "../../source/git";
-import { contextFilesOf, stageContext } from "../../source/stage";
-import { decodeStackConfig, readStackConfig, ResolvedFleet, resolveFleet } from "../../stack";
 import { BASE_REF_FILE } from "../support/image-builds";
 import { REPO } from "../support/project";
-import { BUILDKIT_ADDR, buildAndPush, engineMissing, mustRun } from "../support/docker";
+import { BUILDKIT_ADDR, engineMissing, mustRun } from "../support/docker";
+import { buildFleet, fleetOf } from "../support/fleet-builds";
 
 /**
  * Two builders that share no cache build the same commit and must push the same digest for every
@@ -34,43 +28,11 @@ async function dropBuilderB() {
 }
 
 /** The fleet of the local stack (every service of the catalog, CPU locks), pushed under `registry`. */
-function fleetFor(registry: string): ResolvedFleet {
-  const { file, raw } = readStackConfig(REPO, "local");
-  const config = decodeStackConfig({ ...raw, registry }, file);
-  return resolveFleet({ stack: "e2e-two", stackFile: file, config, projectDir: REPO, revisionOf: gitRevisions(REPO) });
-}
+const fleetFor = (registry: string) => fleetOf("local", { registry });
 
-/** Builds every image of `fleet` on the BuildKit daemon at `addr`, parents first; name -> digest. */
-async function buildAll(fleet: ResolvedFleet, addr: string, log: (l: string) => void): Promise<Map<string, string>> {
-  const digests = new Map<string, string>();
-  const refs = new Map<string, string>();
-  const build = async (title: string, plan: (typeof fleet.families)[number]["image"], context: string, dockerfile: string, args: Record<string, string>) => {
-    const name = `${plan.repository}:${plan.tag}`;
-    const image = await buildAndPush({
-      addr,
-      context,
-      dockerfile,
-      name,
-      buildArgs: { ...args, ...reproducibleBuildArgs(plan) },
-      labels: plan.labels,
-      output: registryExport(name),
-    });
-    log(`${title}: ${image.digest} (${image.seconds.toFixed(1)} s)`);
-    digests.set(title, image.digest);
-    return image.ref;
-  };
-  for (const f of fleet.families) {
-    const from = f.parent ? refs.get(f.parent)! : fleet.baseImage;
-    const dockerfile = path.join(REPO, f.dockerfile);
-    const context = stageContext(familyContext(REPO, fs.readFileSync(dockerfile, "utf8"), f.lock));
-    refs.set(f.name, await build(f.name, f.image, context, dockerfile, familyBuildArgs(f, from)));
-  }
-  for (const s of fleet.services) {
-    if (s.image.kind !== "build") throw new Error(`${s.name}: the local stack pins no image`);
-    const context = stageContext(contextFilesOf(path.resolve(REPO, s.source!)));
-    await build(s.name, s.image, context, path.join(REPO, "dockerfiles", "service.Dockerfile"), serviceBuildArgs(s, refs.get(s.family)!));
-  }
-  return digests;
+/** Builds every image on the BuildKit daemon at `addr`; name -> digest. */
+async function buildAll(fleet: ReturnType<typeof fleetFor>, addr: string, log: (l: string) => void): Promise<Map<string, string>> {
+  return new Map([...(await buildFleet(fleet, addr, log))].map(([k, v]) => [k, v.digest]));
 }
 
 describe("reproducible images: two builders, one commit", function () {
