@@ -11,6 +11,8 @@ export = async () => {
     families: fleet.families,
     /** Service name -> image digest ref, container, ports and health URL. */
     services: fleet.services,
+    /** Service name -> `repo@sha256:` of every service image built (or run) here: what fleet:imagesFrom reads. */
+    images: fleet.images,
     /** The machine and profile this stack runs. */
     machine: { name: resolved.machine, profile: resolved.profile.name, description: resolved.profile.description },
   };

@@ -14,6 +14,7 @@ export interface Command {
 
 /** Every command, loaded only when it is run. */
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  base: async () => (await import("./base")).command,
   history: async () => (await import("./history")).command,
   recover: async () => (await import("./recover")).command,
   release: async () => (await import("./release")).command,

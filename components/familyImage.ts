@@ -10,6 +10,11 @@ export interface FamilyImageArgs extends ImageBuildArgs {
   readonly from: pulumi.Input<string>;
 }
 
+/** The build args of a family: its parent (`repo@sha256:`) and its lock. */
+export function familyBuildArgs<T>(family: ResolvedFamily, from: T): { BASE: T; LOCK: string } {
+  return { BASE: from, LOCK: family.lock };
+}
+
 /** A family base image, built FROM its parent by digest and pushed to the stack's registry. */
 export class FamilyImage extends pulumi.ComponentResource {
   /** `repo@sha256:` of the pushed image: what children build FROM. */
@@ -19,7 +24,7 @@ export class FamilyImage extends pulumi.ComponentResource {
     super("fleet:images:FamilyImage", name, {}, opts);
     const { ref } = buildImage(
       `${name}-image`,
-      { ...args, plan: args.family.image, buildArgs: { BASE: args.from, LOCK: args.family.lock } },
+      { ...args, plan: args.family.image, buildArgs: familyBuildArgs(args.family, args.from) },
       { parent: this },
     );
     this.ref = ref;

@@ -9,6 +9,7 @@ import { FamilyImage } from "./familyImage";
 import { PrevTag } from "./prevTag";
 import { ServiceContainer } from "./serviceContainer";
 import { ServiceImage } from "./serviceImage";
+import { StackImages } from "./stackImages";
 
 /** Arguments of a Fleet. */
 export interface FleetArgs {
@@ -41,6 +42,8 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly families: pulumi.Output<Record<string, string>>;
   /** Service name -> image, container, ports and health URL. */
   public readonly services: pulumi.Output<Record<string, ServiceOutput>>;
+  /** Service name -> `repo@sha256:` of every service image this stack built or runs (what fleet:imagesFrom reads). */
+  public readonly images: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:index:Fleet", name, {}, opts);
@@ -76,25 +79,34 @@ export class Fleet extends pulumi.ComponentResource {
       { ...child, provider },
     );
     const serviceDockerfile = read("dockerfiles/service.Dockerfile");
+    const fromStack = fleet.imagesFrom ? new StackImages(`${name}-images-from`, fleet.imagesFrom, child) : undefined;
+    const images: Record<string, pulumi.Output<string>> = {};
+    const imageOf = (s: (typeof fleet.services)[number]) => {
+      // A pinned service's image stays in the graph (unchanged inputs build nothing) while its
+      // container runs the pin: a pin deletes no image and a release needs no rebuild.
+      const built =
+        s.source === null
+          ? undefined
+          : new ServiceImage(
+              `${name}-${s.slug}`,
+              {
+                service: s,
+                family: familyRefs.get(s.family)!,
+                context: stageContext(contextFilesOf(path.resolve(projectDir, s.source))),
+                dockerfile: serviceDockerfile,
+                builder: fleet.builder,
+                buildOnPreview: fleet.buildOnPreview,
+                secrets,
+              },
+              child,
+            ).ref;
+      return (images[s.name] = s.image.kind === "pinned" ? pulumi.output(s.image.ref) : s.image.kind === "stack" ? fromStack!.ref(s.name) : built!);
+    };
+    for (const s of fleet.imagesOnly) imageOf(s);
 
     const services: Record<string, pulumi.Output<ServiceOutput>> = {};
     for (const s of fleet.services) {
-      // A pinned service's image stays in the graph (unchanged inputs build nothing) while its
-      // container runs the pin: a pin deletes no image and a release needs no rebuild.
-      const built = new ServiceImage(
-        `${name}-${s.slug}`,
-        {
-          service: s,
-          family: familyRefs.get(s.family)!,
-          context: stageContext(contextFilesOf(path.resolve(projectDir, s.source))),
-          dockerfile: serviceDockerfile,
-          builder: fleet.builder,
-          buildOnPreview: fleet.buildOnPreview,
-          secrets,
-        },
-        child,
-      ).ref;
-      const image = s.image.kind === "pinned" ? pulumi.output(s.image.ref) : built;
+      const image = imageOf(s);
       const container = new ServiceContainer(
         `${name}-${s.slug}`,
         {
@@ -118,12 +130,13 @@ export class Fleet extends pulumi.ComponentResource {
 
     this.families = pulumi.all(Object.fromEntries(familyRefs));
     this.services = pulumi.all(services);
-    this.registerOutputs({ families: this.families, services: this.services });
+    this.images = pulumi.all(images);
+    this.registerOutputs({ families: this.families, services: this.services, images: this.images });
   }
 }
 
 /** The files a family build reads: what its Dockerfile COPYs from dockerfiles/, and its .dockerignore. */
-function familyContext(projectDir: string, dockerfile: string, lock: string): ContextFile[] {
+export function familyContext(projectDir: string, dockerfile: string, lock: string): ContextFile[] {
   const root = path.join(projectDir, "dockerfiles");
   const wanted = new Set([...contextPaths(dockerfile, { LOCK: lock }), ".dockerignore"]);
   return contextFilesOf(root).filter((f) => [...wanted].some((w) => w === "." || f.rel === w || f.rel.startsWith(`${w}/`)));

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedService } from "../stack";
+import { BuildPlan, ResolvedService } from "../stack";
 import { buildImage, ImageBuildArgs } from "./images";
 
 /** Arguments of a ServiceImage. */
@@ -12,6 +12,24 @@ export interface ServiceImageArgs extends ImageBuildArgs {
   readonly family: pulumi.Input<string>;
 }
 
+/** What a service's source builds: its own plan, or the one a pin keeps (see ImagePlan). */
+export function servicePlan(service: ResolvedService): BuildPlan {
+  const plan = service.image.kind === "build" ? service.image : service.image.kind === "pinned" ? service.image.build : undefined;
+  if (!plan) throw new Error(`${service.name}: this stack builds no image for it (fleet:imagesFrom)`);
+  return plan;
+}
+
+/** The build args of a service image: its family (`repo@sha256:`), name, ports and the revision baked in. */
+export function serviceBuildArgs<T>(service: ResolvedService, family: T): { FAMILY: T; SERVICE_NAME: string; SERVICE_PORT: string; HEALTH_PORT: string; FLEET_REVISION: string } {
+  return {
+    FAMILY: family,
+    SERVICE_NAME: service.name,
+    SERVICE_PORT: String(service.ports.service),
+    HEALTH_PORT: String(service.ports.health),
+    FLEET_REVISION: servicePlan(service).revision.sha,
+  };
+}
+
 /** A service image: the shared multi-stage Dockerfile over the service's source, FROM its family. */
 export class ServiceImage extends pulumi.ComponentResource {
   /** `repo@sha256:` of the pushed image: what the container runs. */
@@ -20,20 +38,13 @@ export class ServiceImage extends pulumi.ComponentResource {
   constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("fleet:images:ServiceImage", name, {}, opts);
     const { service } = args;
-    // A pinned service is built from its source all the same: its image stays in the graph as it is.
-    const plan = service.image.kind === "build" ? service.image : service.image.build;
     const { ref } = buildImage(
       `${name}-image`,
       {
         ...args,
-        plan,
-        buildArgs: {
-          FAMILY: args.family,
-          SERVICE_NAME: service.name,
-          SERVICE_PORT: String(service.ports.service),
-          HEALTH_PORT: String(service.ports.health),
-          FLEET_REVISION: plan.revision.sha,
-        },
+        // A pinned service is built from its source all the same: its image stays in the graph as it is.
+        plan: servicePlan(service),
+        buildArgs: serviceBuildArgs(service, args.family),
       },
       { parent: this },
     );

@@ -9,6 +9,10 @@ ARG FAMILY
 # ---- builder: the service's own locked deps into a separate prefix, and its bytecode --------
 FROM ${FAMILY} AS builder
 USER root
+# SOURCE_DATE_EPOCH (the image's own commit time) is declared in every stage that makes files, so
+# that those steps are cached per epoch: a layer reused from a build made before the epoch would
+# keep its older file times, which rewrite-timestamp (it only lowers newer times) leaves as they are.
+ARG SOURCE_DATE_EPOCH
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
 COPY requirements.lock /tmp/requirements.lock
 # Hash-checked wheels only (CIS 4.11). What the family's venv already carries at the same

@@ -36,6 +36,11 @@ export function profileProblems(profile: Profile, file: string): string[] {
   for (const message of allocConfProblems(env.TORCH_CUDA_ALLOC_CONF)) {
     out.push(problem(file, "env.TORCH_CUDA_ALLOC_CONF", message, env.TORCH_CUDA_ALLOC_CONF));
   }
+  const largest = Math.max(0, ...machine.gpus.map((g) => g.memoryMiB));
+  for (const [service, mib] of Object.entries(profile.vramMiB ?? {})) {
+    if (!known.includes(service)) out.push(problem(file, `vramMiB.${service}`, `is not a service; known: ${known.join(", ")}`));
+    else if (mib > largest) out.push(problem(file, `vramMiB.${service}`, machine.gpus.length ? `must fit one GPU of machine.gpus (the largest has ${largest} MiB)` : "needs a GPU, but machine.gpus lists none", mib));
+  }
   return out;
 }
 

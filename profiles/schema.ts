@@ -49,6 +49,13 @@ export const profileSchema = z.strictObject({
     UVICORN_WORKERS: wholeNumber(1, 256),
     MODEL_EVICT_THRESHOLD_PCT: wholeNumber(1, 100),
   }),
+  /**
+   * VRAM budget of each GPU service on this machine, MiB, by service name. The GPU preflight adds
+   * up the budgets of the services on one card and refuses an `up` that does not fit its memory.
+   */
+  vramMiB: z.record(z.string().regex(/^[A-Z][A-Za-z0-9]*$/), wholeNumber(64, 1048576), {
+    error: "must map GPU service names (like ModelOpsCoordinator) to their VRAM budget in MiB",
+  }).optional(),
   limits: z.strictObject({
     /** Limits of a container that needs no GPU. */
     cpu: limitSchema,

@@ -126,38 +126,6 @@ write_if_changed() {
   return 0
 }
 
-# Debian sources of the host (bookworm, bookworm-updates, bookworm-security), as
-# "URI SUITE COMPONENTS" lines, read from the host's apt configuration.
-host_debian_sources() {
-  local f
-  {
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-      [[ -f $f ]] || continue
-      awk '$1 == "deb" {
-             i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-             uri = $i; suite = $(i+1); comps = ""
-             for (j = i+2; j <= NF; j++) comps = comps " " $j
-             print uri, suite, comps }' "$f"
-    done
-    for f in /etc/apt/sources.list.d/*.sources; do
-      [[ -f $f ]] || continue
-      awk 'function flush() {
-             if (types ~ /(^| )deb( |$)/ && enabled != "no")
-               for (u in U) for (s in S) print U[u], S[s], comps
-             delete U; delete S; types = ""; comps = ""; enabled = "" }
-           /^[ \t]*#/ { next }
-           /^[ \t]*$/ { flush(); next }
-           { key = tolower($1); sub(/:$/, "", key); $1 = ""; val = substr($0, 2) }
-           key == "types" { types = val }
-           key == "uris" { n = split(val, a, " "); for (k = 1; k <= n; k++) U[k] = a[k] }
-           key == "suites" { n = split(val, a, " "); for (k = 1; k <= n; k++) S[k] = a[k] }
-           key == "components" { comps = val }
-           key == "enabled" { enabled = tolower(val) }
-           END { flush() }' "$f"
-    done
-  } | awk '$2 ~ /^bookworm(-updates|-security)?$/ && !seen[$0]++' | sort -s -k2,2
-}
-
 # ---------------------------------------------------------------------------
 # 1. Docker engine
 # ---------------------------------------------------------------------------
@@ -300,6 +268,16 @@ BK_CONF="$FLEET_CACHE/buildkit/buildkitd.toml"
 BK_ROOT="$FLEET_CACHE/buildkit/root"
 mkdir -p "$BK_ROOT" /run/buildkit
 bk_conf_changed=0
+# Registries `scripts/trust-registry.sh` recorded (a home registry over HTTP on the LAN); with none,
+# the file is byte for byte what it was, so a running buildkitd is not restarted for nothing.
+trusted_registry_blocks() {
+  local r
+  [[ -f $FLEET_CACHE/trusted-registries ]] || return 0
+  while IFS= read -r r; do
+    [[ -n $r && $r != "$REGISTRY" ]] && printf '\n[registry."%s"]\n  http = true\n  insecure = true\n' "$r"
+  done <"$FLEET_CACHE/trusted-registries"
+  return 0
+}
 # networkMode "host": RUN steps share the host network namespace, so they reach the
 # Debian mirror (and 127.0.0.1) without CNI plugins or NAT; this machine has none.
 if write_if_changed "$BK_CONF" <<EOF
@@ -327,7 +305,7 @@ root = "$BK_ROOT"
 
 [registry."$REGISTRY"]
   http = true
-  insecure = true
+  insecure = true$(trusted_registry_blocks)
 EOF
 then
   bk_conf_changed=1
@@ -363,68 +341,8 @@ fi
 # 4. Base image
 # ---------------------------------------------------------------------------
 say "== Base image $BASE_REPO:$BASE_TAG"
-registry_digest() { # repo-path tag -> manifest digest from the registry
-  curl -fsSI \
-    -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
-    -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
-    -H 'Accept: application/vnd.oci.image.index.v1+json' \
-    "http://$REGISTRY/v2/$1/manifests/$2" 2>/dev/null |
-    tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" {print $2}'
-}
-BASE_PATH=${BASE_REPO#"$REGISTRY"/}
-digest=$(registry_digest "$BASE_PATH" "$BASE_TAG" || true)
-if [[ -n $digest ]]; then
-  say "registry already has $BASE_REPO:$BASE_TAG"
-else
-  apt_install debootstrap
-  mapfile -t SOURCES < <(host_debian_sources)
-  ((${#SOURCES[@]})) || die "no bookworm source found in /etc/apt/sources.list{,.d}"
-  MIRROR=""
-  for s in "${SOURCES[@]}"; do
-    read -r uri suite _ <<<"$s"
-    if [[ $suite == bookworm ]]; then MIRROR=$uri; break; fi
-  done
-  [[ -n $MIRROR ]] || die "no 'bookworm' suite in the host apt sources"
-  ROOTFS="$FLEET_CACHE/rootfs/debian-bookworm"
-  rm -rf "$ROOTFS"
-  mkdir -p "$ROOTFS"
-  say "debootstrap --variant=minbase bookworm from the host's mirror (~90 s, log: $LOG_DIR/debootstrap.log)"
-  if ! debootstrap --variant=minbase bookworm "$ROOTFS" "$MIRROR" >"$LOG_DIR/debootstrap.log" 2>&1; then
-    tail -n 30 "$LOG_DIR/debootstrap.log" >&2
-    die "debootstrap failed"
-  fi
-  # apt sources inside the image: the same Debian sources as the host
-  {
-    echo "# bookworm sources, taken from the build host's apt configuration"
-    for s in "${SOURCES[@]}"; do
-      read -r uri suite comps <<<"$s"
-      echo "deb $uri $suite ${comps:-main}"
-    done
-  } >"$ROOTFS/etc/apt/sources.list"
-  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin \
-    "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/cache/apt/archives/partial/* \
-    "$ROOTFS"/var/cache/debconf/*-old "$ROOTFS"/var/lib/dpkg/*-old \
-    "$ROOTFS"/var/log/*.log "$ROOTFS"/var/log/apt/* "$ROOTFS"/tmp/* "$ROOTFS"/root/.bash_history
-  # /etc/resolv.conf and /etc/hostname come from the container runtime
-  : >"$ROOTFS/etc/resolv.conf"
-  : >"$ROOTFS/etc/hostname"
-  say "importing rootfs into docker and pushing $BASE_REPO:$BASE_TAG"
-  tar --numeric-owner -C "$ROOTFS" -c . |
-    docker import \
-      -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      -c 'CMD ["bash"]' \
-      -m "debootstrap --variant=minbase bookworm" \
-      - "$BASE_REPO:$BASE_TAG" >/dev/null
-  docker push "$BASE_REPO:$BASE_TAG" >"$LOG_DIR/base-push.log" 2>&1 || {
-    cat "$LOG_DIR/base-push.log" >&2
-    die "docker push $BASE_REPO:$BASE_TAG failed"
-  }
-  rm -rf "$ROOTFS"
-  digest=$(registry_digest "$BASE_PATH" "$BASE_TAG")
-  [[ -n $digest ]] || die "pushed $BASE_REPO:$BASE_TAG but the registry reports no digest"
-fi
-BASE_REF="$BASE_REPO@$digest"
+# The same script makes a stack's base at home (`npm run fleet -- base --stack S`).
+BASE_REF=$(bash "$SCRIPT_DIR/base-image.sh" "$BASE_REPO" "$BASE_TAG") || die "the base image could not be made"
 mkdir -p "$(dirname "$BASE_REF_FILE")"
 if write_if_changed "$BASE_REF_FILE" <<<"$BASE_REF"; then
   say "wrote $BASE_REF_FILE"

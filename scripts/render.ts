@@ -26,8 +26,10 @@ export function renderFleet(fleet: ResolvedFleet): object {
       ports: s.ports,
       env: s.env,
       limits: s.limits,
-      image: s.image.kind === "build" ? { build: s.source, repository: s.image.repository, tag: s.image.tag } : { pinned: s.image.ref },
+      image: s.image.kind === "build" ? { build: s.source, repository: s.image.repository, tag: s.image.tag } : s.image.kind === "stack" ? { fromStack: s.image.stack } : { pinned: s.image.ref },
     })),
+    imagesOnly: fleet.imagesOnly.map((s) => s.name),
+    imagesFrom: fleet.imagesFrom ?? null,
   };
 }
 
@@ -40,11 +42,11 @@ export function resolveStack(projectDir: string, stack: string): ResolvedFleet {
 function main(argv: string[]): number {
   const stack = argv[0];
   if (!stack || argv.length > 1) {
-    process.stderr.write("usage: npm run render -- <stack>   (a stack is a Pulumi.<stack>.yaml file: mainpc, pc2, local)\n");
+    process.stderr.write("usage: npm run render -- <stack>   (a stack is a Pulumi.<stack>.yaml file: mainpc, pc2, local; FLEET_PROJECT_DIR: another checkout)\n");
     return 2;
   }
   try {
-    process.stdout.write(JSON.stringify(renderFleet(resolveStack(path.resolve(__dirname, ".."), stack)), null, 2) + "\n");
+    process.stdout.write(JSON.stringify(renderFleet(resolveStack(process.env.FLEET_PROJECT_DIR ?? path.resolve(__dirname, ".."), stack)), null, 2) + "\n");
     return 0;
   } catch (e) {
     if (!(e instanceof FleetInputError)) throw e;

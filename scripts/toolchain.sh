@@ -6,8 +6,9 @@
 #   pulumi-resource-docker          = node_modules/@pulumi/docker/package.json pulumi.version
 #                                     (built by scripts/toolchain/build-docker-provider.sh)
 #
-# A `pulumi` of the right version already on PATH (outside $FLEET_CACHE) is used as is.
-# Everything else is compiled from Go modules (CGO_ENABLED=0, -trimpath, version stamped)
+# A `pulumi` already on PATH (outside $FLEET_CACHE) at or above the pinned SDK's version is used
+# as is, with plugins acquired by its engine as usual (section 0): nothing is compiled.
+# Otherwise everything is compiled from Go modules (CGO_ENABLED=0, -trimpath, version stamped)
 # into $FLEET_CACHE/toolchain/<name>-<version>/. pulumi and pulumi-language-nodejs are
 # symlinked into $FLEET_CACHE/bin, which scripts/env.sh puts first on PATH; the language
 # host also sits next to the pulumi binary, where the engine looks first.
@@ -26,6 +27,9 @@
 # Run from anywhere as `npm run toolchain` or `bash scripts/toolchain.sh` (needs `npm ci` first).
 # Environment:
 #   FLEET_CACHE                  cache root (default ~/.cache/fleet), see scripts/env.sh
+#   FLEET_TOOLCHAIN=compile|installed
+#                                always compile | only use an installed CLI (default: the
+#                                installed one when recent enough, else compile)
 #   FLEET_TOOLCHAIN_REBUILD=1    rebuild even what is cached
 #   FLEET_TOOLCHAIN_ALLOW_MISSING=1
 #                                exit 0 even if a required binary could not be provided
@@ -91,6 +95,38 @@ versions=$(node -e '
 read -r PULUMI_VERSION DOCKER_BUILD_VERSION COMMAND_VERSION DOCKER_VERSION <<<"$versions"
 
 say "wanted: pulumi $PULUMI_VERSION, pulumi-language-nodejs $PULUMI_VERSION, docker-build $DOCKER_BUILD_VERSION, command $COMMAND_VERSION, docker $DOCKER_VERSION"
+
+# ---------------------------------------------------------------------------
+# 0. a Pulumi CLI installed the usual way (at home): used as it is
+# ---------------------------------------------------------------------------
+# Any pulumi on PATH outside $FLEET_CACHE at or above the SDK's version runs this program. Its
+# distribution carries the language host, and its engine acquires the provider plugins the
+# program asks for, as on any Pulumi machine; scripts/env.sh then leaves the backend and plugin
+# acquisition to the user. FLEET_TOOLCHAIN=compile always compiles (machines without downloads);
+# FLEET_TOOLCHAIN=installed never does (fails when no installed CLI is recent enough).
+MODE_FILE="$FLEET_CACHE/toolchain.mode"
+version_ge() { [[ $(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1) == "$2" ]]; }
+if [[ ${FLEET_TOOLCHAIN:-auto} != compile ]]; then
+  too_old=()
+  while IFS= read -r cand; do
+    [[ -n $cand ]] || continue
+    real=$(readlink -f "$cand")
+    case "$real" in "$FLEET_CACHE"/*) continue ;; esac
+    v=$("$cand" version 2>/dev/null | tr -d '[:space:]' || true)
+    v=${v#v}
+    if [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] && version_ge "${v%%[-+]*}" "$PULUMI_VERSION"; then
+      printf 'installed %s\n' "$real" >"$MODE_FILE"
+      say "using the installed pulumi $v ($real): at or above $PULUMI_VERSION, which @pulumi/pulumi $PULUMI_VERSION needs"
+      echo "fleet toolchain: installed pulumi $v at $real; the engine acquires the provider plugins itself; nothing compiled: ok"
+      exit 0
+    fi
+    too_old+=("$cand is ${v:-unknown}")
+    say "ignoring $cand: it is ${v:-of no known version}, older than $PULUMI_VERSION"
+  done < <(type -ap pulumi || true)
+  if [[ ${FLEET_TOOLCHAIN:-auto} == installed ]]; then
+    die "FLEET_TOOLCHAIN=installed: no pulumi at or above $PULUMI_VERSION on PATH outside $FLEET_CACHE${too_old:+ (${too_old[*]})}; install the Pulumi CLI, or run without FLEET_TOOLCHAIN to compile one"
+  fi
+fi
 
 # ---------------------------------------------------------------------------
 # Go environment (only used when something must be compiled)
@@ -605,6 +641,7 @@ echo "  use it with: source scripts/env.sh"
 status="ok"
 ((${#MISSING[@]})) && status="INCOMPLETE, missing: $(IFS=,; echo "${MISSING[*]}")"
 [[ -n $LANG_NOTE ]] && status="$status; pulumi-language-nodejs is $LANG_VERSION ($LANG_NOTE)"
+printf 'compiled\n' >"$MODE_FILE"
 echo "fleet toolchain: pulumi $PULUMI_VERSION, pulumi-language-nodejs ${LANG_VERSION:-MISSING}, docker-build $DOCKER_BUILD_VERSION, command $COMMAND_VERSION, docker $DOCKER_VERSION: $status"
 if ((${#MISSING[@]})); then
   [[ ${FLEET_TOOLCHAIN_ALLOW_MISSING:-0} == 1 ]] && exit 0

@@ -20,7 +20,8 @@ export interface ContextFile {
  */
 export function stageContext(files: readonly ContextFile[], root: string = STAGE_ROOT): string {
   const sorted = [...files].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  const hash = crypto.createHash("sha256");
+  // "v2": staged files carry a fixed time since then; a copy staged before has the time it was made.
+  const hash = crypto.createHash("sha256").update("v2\0");
   const contents = sorted.map((f) => {
     const data = fs.readFileSync(f.from);
     const exec = (fs.statSync(f.from).mode & 0o111) !== 0;
@@ -39,6 +40,10 @@ export function stageContext(files: readonly ContextFile[], root: string = STAGE
     fs.chmodSync(target, f.exec ? 0o755 : 0o644); // the process umask may have narrowed the mode
   }
   for (const d of dirsUnder(tmp)) fs.chmodSync(d, 0o755);
+  // Every file and folder gets one fixed time (the staging time would differ per machine): BuildKit
+  // keeps a context file's time in the layer, and rewrite-timestamp only lowers times newer than
+  // SOURCE_DATE_EPOCH, so an older staging time would survive into the image.
+  for (const p of [...filesUnder(tmp), ...dirsUnder(tmp).reverse()]) fs.utimesSync(p, STAGED_TIME, STAGED_TIME);
   try {
     fs.renameSync(tmp, dir);
   } catch (e) {
@@ -100,6 +105,13 @@ function globToRegExp(glob: string): RegExp {
     else re += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
   }
   return new RegExp(`^${re}$`);
+}
+
+/** The time of every staged file and folder: 2000-01-01T00:00:00Z, before any commit of the project. */
+export const STAGED_TIME = new Date("2000-01-01T00:00:00Z");
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 function dirsUnder(dir: string): string[] {

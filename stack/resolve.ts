@@ -20,8 +20,9 @@ export interface BuildPlan {
 }
 
 /**
- * How a service's image is chosen: built from source here, or pinned to an existing digest. A pinned
- * service keeps its build plan: its image stays in the graph as it is (a pin deletes nothing, and a
+ * How a service's image is chosen: built from source here, pinned to an existing digest, or taken
+ * from the stack that builds the images (fleet:imagesFrom). A pinned service keeps its build plan
+ * where the stack builds: its image stays in the graph as it is (a pin deletes nothing, and a
  * release goes back to it without a rebuild) while the container runs the pin.
  */
 export type ImagePlan =
@@ -30,8 +31,13 @@ export type ImagePlan =
       readonly kind: "pinned";
       /** The `repo@sha256:` reference the stack forces (the plan's FORCE_IMAGE_TAG, and rollback). */
       readonly ref: string;
-      /** What the service's source builds, kept while the pin holds. */
-      readonly build: BuildPlan;
+      /** What the service's source builds, kept while the pin holds; none on a stack that builds nothing. */
+      readonly build?: BuildPlan;
+    }
+  | {
+      readonly kind: "stack";
+      /** The stack whose `images` output holds this service's `repo@sha256:` (fleet:imagesFrom). */
+      readonly stack: string;
     };
 
 /** A family image the stack builds. */
@@ -63,7 +69,7 @@ export interface ResolvedService {
   readonly env: Readonly<Record<string, string>>;
   readonly limits: Limits;
   /** Source directory of the service's image, relative to the project (built while pinned too). */
-  readonly source: string;
+  readonly source: string | null;
   readonly image: ImagePlan;
 }
 
@@ -95,6 +101,14 @@ export interface ResolvedFleet {
   /** Families to build, parents first. Only those some built service needs. */
   readonly families: readonly ResolvedFamily[];
   readonly services: readonly ResolvedService[];
+  /**
+   * Services whose image this stack builds without running them (fleet:buildCatalog: every catalog
+   * service not placed on the machine), so that a stack taking its images from this one
+   * (fleet:imagesFrom) builds nothing.
+   */
+  readonly imagesOnly: readonly ResolvedService[];
+  /** The stack whose images this one runs (fleet:imagesFrom), or undefined when it builds its own. */
+  readonly imagesFrom?: string;
 }
 
 /** What resolveFleet needs. Everything but `config` has a default read from the project. */
@@ -149,12 +163,14 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
   if (needMiB > profile.machine.memoryMiB) {
     problems.push(problem(profileFile, "limits", `the ${enabled.length} services of stack ${input.stack} need ${needMiB} MiB together, more than machine.memoryMiB (${profile.machine.memoryMiB})`));
   }
-  const baseImage = readBaseImage(c, projectDir, file, problems);
+  const baseImage = readBaseImage(c, projectDir, file, input.stack, problems);
   if (problems.length) throw new FleetInputError(problems);
 
   const services = enabled.map((s) => resolveService(s, c, profile, input));
+  const imagesOnly = c.buildCatalog ? catalog.services.filter((s) => !enabled.includes(s)).map((s) => resolveService(s, c, profile, input)) : [];
   // Pinned services count too: their images stay in the graph, and so do the families they need.
-  const builtFamilies = new Set(services.flatMap((s) => lineage(catalog.families, s.family).map((f) => f.name)));
+  const builds = (s: ResolvedService) => s.image.kind === "build" || (s.image.kind === "pinned" && s.image.build !== undefined);
+  const builtFamilies = new Set([...services, ...imagesOnly].filter(builds).flatMap((s) => lineage(catalog.families, s.family).map((f) => f.name)));
   const families = catalog.families
     .filter((f) => builtFamilies.has(f.name))
     .map((f): ResolvedFamily => {
@@ -182,15 +198,18 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     pipCaFile: input.pipCaFile,
     families,
     services,
+    imagesOnly,
+    imagesFrom: c.imagesFrom,
   };
 }
 
 function resolveService(s: CatalogService, c: StackConfig, profile: Profile, input: FleetInput): ResolvedService {
   const slug = slugOf(s.name);
   const forced = c.images?.[s.name];
-  const source = c.sources?.[s.name] ?? c.defaultSource;
-  const build = buildPlan(`${c.registry}/${slug}`, s.name, [source, "dockerfiles/service.Dockerfile"], input);
-  const image: ImagePlan = forced ? { kind: "pinned", ref: forced, build } : build;
+  // A stack that takes its images from another builds none, pins included.
+  const source = c.imagesFrom ? null : c.sources?.[s.name] ?? c.defaultSource;
+  const build = source === null ? undefined : buildPlan(`${c.registry}/${slug}`, s.name, [source, "dockerfiles/service.Dockerfile"], input);
+  const image: ImagePlan = forced ? { kind: "pinned", ref: forced, build } : build ?? { kind: "stack", stack: c.imagesFrom! };
   const request = gpuRequest(profile, s.gpu, c.cpuOnly);
   return {
     name: s.name,
@@ -260,12 +279,12 @@ function selectServices(catalog: Catalog, c: StackConfig, file: string, problems
 }
 
 /** The stack's pinned base image: fleet:baseImage, or the contents of fleet:baseImageFile. */
-function readBaseImage(c: StackConfig, projectDir: string, file: string, problems: string[]): string {
+function readBaseImage(c: StackConfig, projectDir: string, file: string, stack: string, problems: string[]): string {
   if (c.baseImage) return c.baseImage;
   const refFile = c.baseImageFile!;
   const full = path.resolve(projectDir, refFile);
   if (!fs.existsSync(full)) {
-    problems.push(problem(file, "fleet:baseImageFile", `${refFile} does not exist; run \`npm run infra\` to build the local base image and write it`, refFile));
+    problems.push(problem(file, "fleet:baseImageFile", `${refFile} does not exist; run \`npm run infra\` (the local registry) or \`npm run fleet -- base --stack ${stack}\` (the stack's registry) to make the base image and write it`, refFile));
     return "";
   }
   const ref = fs.readFileSync(full, "utf8").trim();

@@ -39,6 +39,8 @@ export const STACK_KEYS = {
   healthTimeoutSeconds: "integer",
   buildOnPreview: "boolean",
   retainVolumes: "boolean",
+  buildCatalog: "boolean",
+  imagesFrom: "string",
 } as const;
 
 /** A stack key's name without the `fleet:` namespace. */
@@ -72,6 +74,11 @@ export const stackSchema = z
     healthTimeoutSeconds: wholeNumber(10, 3600),
     buildOnPreview: bool,
     retainVolumes: bool,
+    buildCatalog: bool.optional(),
+    imagesFrom: z
+      .string({ error: "must name the stack that builds the images, like organization/fleet/mainpc" })
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/, { error: "must name the stack that builds the images, like organization/fleet/mainpc (or just mainpc)" })
+      .optional(),
   })
   .refine((c) => (c.baseImage === undefined) !== (c.baseImageFile === undefined), {
     error: "set exactly one of fleet:baseImage (a pinned reference) or fleet:baseImageFile (a file holding one)",
@@ -81,6 +88,14 @@ export const stackSchema = z
   .refine((c) => c.bindAddress !== "0.0.0.0" || c.publishAllInterfaces, {
     error: "0.0.0.0 publishes every service on every interface of the host; set the machine's LAN address (or 127.0.0.1), or set fleet:publishAllInterfaces: true to accept that",
     path: ["bindAddress"],
+  })
+  .refine((c) => !(c.imagesFrom && c.buildCatalog), {
+    error: "a stack either builds the catalog's images (fleet:buildCatalog: true) or takes them from another stack (fleet:imagesFrom), not both",
+    path: ["imagesFrom"],
+  })
+  .refine((c) => !(c.imagesFrom && c.sources && Object.keys(c.sources).length), {
+    error: "fleet:sources has no effect on a stack that takes its images from another stack (fleet:imagesFrom); set sources on the stack that builds them",
+    path: ["sources"],
   });
 
 /** A stack's validated `fleet:` config. */

@@ -84,6 +84,10 @@ export interface BuildRequest {
    * give the same digest. Unset: timestamps are those of the build.
    */
   readonly sourceDateEpoch?: number;
+  /** The BuildKit daemon to build on. Defaults to the shared one (BUILDKIT_ADDR). */
+  readonly addr?: string;
+  /** The exporter, as BuildKit attributes. Defaults to a push of `name` (rewriting timestamps when sourceDateEpoch is set). */
+  readonly output?: string;
 }
 
 /** A pushed image. */
@@ -98,13 +102,13 @@ export interface BuiltImage {
 export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
   const meta = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), "metadata.json");
   const args = [
-    "--addr", BUILDKIT_ADDR, "build", "--progress=plain",
+    "--addr", req.addr ?? BUILDKIT_ADDR, "build", "--progress=plain",
     "--frontend", "dockerfile.v0",
     "--local", `context=${req.context}`,
     "--local", `dockerfile=${path.dirname(req.dockerfile)}`,
     "--opt", `filename=${path.basename(req.dockerfile)}`,
     "--opt", "platform=linux/amd64",
-    "--output", `type=image,name=${req.name},push=true,registry.insecure=true${req.sourceDateEpoch === undefined ? "" : ",rewrite-timestamp=true"}`,
+    "--output", req.output ?? `type=image,name=${req.name},push=true,registry.insecure=true${req.sourceDateEpoch === undefined ? "" : ",rewrite-timestamp=true"}`,
     "--metadata-file", meta,
   ];
   if (req.sourceDateEpoch !== undefined) args.push("--opt", `build-arg:SOURCE_DATE_EPOCH=${req.sourceDateEpoch}`);

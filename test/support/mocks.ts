@@ -15,9 +15,10 @@ export function fakeDigest(name: string): string {
 
 /**
  * Installs Pulumi mocks that record every registration and return what the real providers
- * compute: digests and refs for images, an image id for a pull, a name for a container.
+ * compute: digests and refs for images, an image id for a pull, a name for a container, and for a
+ * StackReference the outputs `stackOutputs` gives under its stack name.
  */
-export function recordResources(stack: string): Registered[] {
+export function recordResources(stack: string, stackOutputs: Readonly<Record<string, Record<string, unknown>>> = {}): Registered[] {
   const registered: Registered[] = [];
   pulumi.runtime.setMocks(
     {
@@ -29,6 +30,8 @@ export function recordResources(stack: string): Registered[] {
           state.ref = `${args.inputs.tags[0]}@${state.digest}`;
           state.contextHash = fakeDigest(`${args.name}-context`);
         }
+        // A StackReference answers with the outputs the test gives for that stack name.
+        if (args.type === "pulumi:pulumi:StackReference") state.outputs = stackOutputs[args.inputs.name] ?? {};
         if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = fakeDigest(`${args.inputs.name}-id`);
         return { id: `${args.name}-id`, state };
       },

@@ -8,6 +8,9 @@ export const REPO = path.resolve(__dirname, "..", "..");
 /** A pinned reference that passes validation, for stacks in tests. */
 export const PINNED_BASE = `127.0.0.1:5000/fleet/debian-bookworm@sha256:${"ab".repeat(32)}`;
 
+/** A pinned base in the home registry, for the mainpc and pc2 stacks in tests. */
+export const HOME_BASE = `registry.home.arpa:5000/fleet/debian-bookworm@sha256:${"12".repeat(32)}`;
+
 /**
  * A throw-away copy of the project's inputs (Pulumi.yaml, stack files, profiles, the reference
  * service and Dockerfiles) in a temp directory, with `files` written over it. Returns its path.
@@ -19,6 +22,8 @@ export function tempProject(files: Readonly<Record<string, string>> = {}): strin
   for (const d of ["examples", "dockerfiles"]) if (fs.existsSync(path.join(REPO, d))) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
   fs.mkdirSync(path.join(dir, ".fleet"));
   fs.writeFileSync(path.join(dir, ".fleet", "base-image.ref"), `${PINNED_BASE}\n`);
+  // What `npm run fleet -- base --stack mainpc|pc2` writes at home.
+  for (const stack of ["mainpc", "pc2"]) fs.writeFileSync(path.join(dir, ".fleet", `base-image.${stack}.ref`), `${HOME_BASE}\n`);
   for (const [rel, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);

@@ -10,7 +10,7 @@ interface Graph {
   readonly all: Registered[];
   readonly of: (type: string) => Registered[];
   readonly named: (type: string, suffix: string) => Registered;
-  readonly outputs: { services: Record<string, any>; families: Record<string, string> };
+  readonly outputs: { services: Record<string, any>; families: Record<string, string>; images: Record<string, string> };
 }
 
 const IMAGE = "docker-build:index:Image";
@@ -18,8 +18,8 @@ const CONTAINER = "docker:index/container:Container";
 const profileEnv = (name: string) => Object.fromEntries(Object.entries(JSON.parse(fs.readFileSync(path.join(REPO, "profiles", `${name}.json`), "utf8")).env).map(([k, v]) => [k, String(v)]));
 
 /** Runs the program's config reader and Fleet for `stack` under mocks, and returns what it registered. */
-async function graphOf(stack: string, projectDir = tempProject()): Promise<Graph> {
-  const registered = recordResources(stack);
+async function graphOf(stack: string, projectDir = tempProject(), stackOutputs: Record<string, Record<string, unknown>> = {}): Promise<Graph> {
+  const registered = recordResources(stack, stackOutputs);
   const pulumi = await import("@pulumi/pulumi");
   const { readStackConfig } = await import("../../stack");
   const { raw } = readStackConfig(projectDir, stack);
@@ -27,7 +27,7 @@ async function graphOf(stack: string, projectDir = tempProject()): Promise<Graph
   const { loadFleet } = await import("../../config");
   const { Fleet } = await import("../../components");
   const fleet = new Fleet("fleet", { fleet: loadFleet(projectDir), projectDir });
-  const outputs = { services: await valueOf(fleet.services), families: await valueOf(fleet.families) };
+  const outputs = { services: await valueOf(fleet.services), families: await valueOf(fleet.families), images: await valueOf(fleet.images) };
   await settled();
   const of = (type: string) => registered.filter((r) => r.type === type);
   const named = (type: string, suffix: string) => {
@@ -42,7 +42,9 @@ describe("the resource graph", function () {
   this.timeout(60000);
   const graphs: Record<string, Graph> = {};
   before(async () => {
-    for (const stack of ["mainpc", "pc2", "local"]) graphs[stack] = await graphOf(stack);
+    for (const stack of ["mainpc", "local"]) graphs[stack] = await graphOf(stack);
+    // pc2 reads mainpc's images output through its StackReference (fleet:imagesFrom).
+    graphs.pc2 = await graphOf("pc2", tempProject(), { "organization/fleet/mainpc": { images: graphs.mainpc.outputs.images } });
   });
 
   for (const [stack, count] of [["mainpc", 9], ["pc2", 5], ["local", 10]] as const) {
@@ -82,8 +84,10 @@ describe("the resource graph", function () {
   });
 
   it("pushes every image with a date-sha tag, registry cache and OCI labels, and never builds on preview", () => {
-    for (const img of graphs.pc2.of(IMAGE)) {
-      assert.equal(img.inputs.push, true);
+    for (const img of graphs.mainpc.of(IMAGE)) {
+      // One exporter, the registry push with rewritten timestamps; docker-build's `push` would add a second.
+      assert.equal(img.inputs.push, false);
+      assert.deepEqual(img.inputs.exports, [{ raw: `type=image,name=${img.inputs.tags[0]},push=true,rewrite-timestamp=true,oci-mediatypes=true` }]);
       assert.equal(img.inputs.buildOnPreview, false);
       assert.equal(img.inputs.builder.name, "fleet");
       assert.match(img.inputs.tags[0], /^registry\.home\.arpa:5000\/fleet\/[a-z0-9-]+:(\d{8}-[0-9a-f]{7}(-dirty)?|untracked)$/);
@@ -119,6 +123,38 @@ describe("the resource graph", function () {
     assert.equal(g.outputs.services.CentralErrorBus.digest, fakeDigest("fleet-central-error-bus-image"));
     assert.equal(g.named(CONTAINER, "central-error-bus-container").inputs.image, fakeDigest(`${ref}-id`));
     assert.equal(g.outputs.services.CentralErrorBus.healthUrl, "http://192.168.1.30:8150/health", "on the LAN address pc2 publishes on");
+  });
+
+  it("mainpc builds every image of the catalog once, CentralErrorBus too, and exports them all", () => {
+    const g = graphs.mainpc;
+    assert.equal(g.of(IMAGE).length, 15);
+    assert.equal(g.of(IMAGE).filter((i) => i.name.includes("central-error-bus")).length, 1);
+    assert.deepEqual(Object.keys(g.outputs.images).sort(), ["AffectiveProcessingCenter", "CentralErrorBus", "MemoryFusionHub", "ModelOpsCoordinator", "RealTimeAudioPipeline", "SelfHealingSupervisor", "ServiceRegistry", "SystemDigitalTwin", "UnifiedObservabilityCenter", "UnifiedSystemAgent"]);
+    assert.equal(g.of(CONTAINER).length, 9, "builds CentralErrorBus but does not run it");
+  });
+
+  it("pc2 builds nothing: it reads mainpc's images through one StackReference and runs those digests", () => {
+    const g = graphs.pc2;
+    assert.equal(g.of(IMAGE).length, 0);
+    const refs = g.of("pulumi:pulumi:StackReference");
+    assert.deepEqual(refs.map((r) => r.inputs.name), ["organization/fleet/mainpc"]);
+    assert.equal(Object.keys(g.outputs.services).length, 5);
+    for (const [name, svc] of Object.entries(g.outputs.services)) {
+      assert.equal(svc.image, graphs.mainpc.outputs.images[name], name);
+      if (graphs.mainpc.outputs.services[name]) assert.equal(svc.image, graphs.mainpc.outputs.services[name].image, `${name} runs the same digest on both machines`);
+    }
+    assert.deepEqual(g.outputs.images, Object.fromEntries(Object.keys(g.outputs.services).map((n) => [n, graphs.mainpc.outputs.images[n]])));
+  });
+
+  it("pc2 whose images stack has no image for a service fails, naming both stacks and what to run", async () => {
+    const images = { ...graphs.mainpc.outputs.images };
+    delete images.CentralErrorBus;
+    recordResources("pc2", { "organization/fleet/mainpc": { images } });
+    const { StackImages } = await import("../../components/stackImages");
+    const from = new StackImages("t", "organization/fleet/mainpc", {});
+    // Output.promise() is the SDK's own way to await an output; a throw in apply rejects it.
+    await assert.rejects((from.ref("CentralErrorBus") as any).promise(), /^Error: fleet:imagesFrom organization\/fleet\/mainpc exports no image for CentralErrorBus \(it has AffectiveProcessingCenter, .*UnifiedSystemAgent\); run `pulumi up` on organization\/fleet\/mainpc first, with fleet:buildCatalog: true so that it builds every service of the catalog$/);
+    assert.equal(await (from.ref("MemoryFusionHub") as any).promise(), images.MemoryFusionHub);
   });
 
   it("applies the CIS 5.x container settings to every container", () => {

@@ -1,14 +1,18 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { strict as assert } from "assert";
 import { fleetPolicies, stackFacts } from "../../policy/policies";
-import { Registered, recordResources, settled } from "../support/mocks";
+import { SERVICES } from "../../catalog";
+import { fakeDigest, Registered, recordResources, settled } from "../support/mocks";
 import { valueOf } from "../support/output";
 import { tempProject } from "../support/project";
 
-/** Registers `stack`'s program under mocks and returns the resources and the stack's raw fleet: config. */
-async function graphOf(stack: string): Promise<{ resources: Registered[]; config: Record<string, unknown> }> {
+/**
+ * Registers `stack`'s program under mocks and returns the resources and the stack's raw fleet:
+ * config. pc2 reads its images from mainpc's `images` output (fleet:imagesFrom): `images` stands in.
+ */
+async function graphOf(stack: string, images: Record<string, string> = {}): Promise<{ resources: Registered[]; config: Record<string, unknown> }> {
   const projectDir = tempProject();
-  const registered = recordResources(stack);
+  const registered = recordResources(stack, { "organization/fleet/mainpc": { images } });
   const pulumi = await import("@pulumi/pulumi");
   const { readStackConfig } = await import("../../stack");
   const { raw } = readStackConfig(projectDir, stack);
@@ -31,7 +35,8 @@ describe("policy pack on the program's own resources", function () {
   this.timeout(60000);
   for (const stack of ["local", "pc2", "mainpc"]) {
     it(`${stack}: every resource policy passes, except publishing on 0.0.0.0 without the opt-in`, async () => {
-      const { resources, config } = await graphOf(stack);
+      const images = Object.fromEntries(SERVICES.map((s) => [s.name, `127.0.0.1:5000/fleet/${s.name.toLowerCase()}@${fakeDigest(s.name)}`]));
+      const { resources, config } = await graphOf(stack, images);
       const facts = stackFacts(config);
       const found: string[] = [];
       const policies = fleetPolicies(facts).filter((p): p is ResourceValidationPolicy => "validateResource" in p);

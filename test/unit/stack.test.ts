@@ -91,7 +91,8 @@ describe("stacks", () => {
 
     it("prints JSON from the command line and fails cleanly on an unknown stack", function () {
       this.timeout(60000);
-      const ok = execFileSync("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "mainpc"], { cwd: REPO, encoding: "utf8" });
+      // A project whose mainpc base has been made (.fleet/base-image.mainpc.ref, as `fleet base` writes it).
+      const ok = execFileSync("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "mainpc"], { cwd: REPO, encoding: "utf8", env: { ...process.env, FLEET_PROJECT_DIR: tempProject() } });
       assert.equal(JSON.parse(ok).services.length, 9);
       const bad = spawnSync("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "mainpc3"], { cwd: REPO, encoding: "utf8" });
       assert.equal(bad.status, 1);

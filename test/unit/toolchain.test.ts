@@ -1,0 +1,65 @@
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO } from "../support/project";
+
+/**
+ * The toolchain's choice between an installed Pulumi CLI and the compiled one, and what env.sh
+ * then sets. The CLIs here are stand-ins that only answer `pulumi version` (the only thing the
+ * choice asks); nothing is compiled (FLEET_TOOLCHAIN=installed fails instead of compiling).
+ */
+function cliDir(version: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-"));
+  fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\n[ "$1" = version ] && echo ${version}\n`, { mode: 0o755 });
+  return dir;
+}
+function toolchain(cache: string, pathDirs: string[], mode = "installed") {
+  return spawnSync("bash", [path.join(REPO, "scripts", "toolchain.sh")], {
+    encoding: "utf8",
+    env: { ...process.env, FLEET_CACHE: cache, FLEET_TOOLCHAIN: mode, PATH: [...pathDirs, process.env.PATH].join(":") },
+  });
+}
+function envAfterSourcing(cache: string): Record<string, string> {
+  const keys = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "PULUMI_CONFIG_PASSPHRASE"];
+  const env: NodeJS.ProcessEnv = { HOME: os.homedir(), PATH: "/usr/bin:/bin", FLEET_CACHE: cache };
+  const out = spawnSync("bash", ["-c", `source ${path.join(REPO, "scripts", "env.sh")}; ${keys.map((k) => `echo "${k}=\${${k}-<unset>}"`).join("; ")}`], { encoding: "utf8", env });
+  return Object.fromEntries(out.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+}
+
+describe("toolchain: an installed Pulumi CLI", function () {
+  this.timeout(60000);
+  const wanted = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
+
+  it("a newer CLI than the SDK needs is used as it is: nothing compiled, env.sh forces no backend and no plugin policy", () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    const dir = cliDir("v3.262.0");
+    const r = toolchain(cache, [dir]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, new RegExp(`using the installed pulumi 3\\.262\\.0 \\(${dir}/pulumi\\): at or above ${wanted.replace(/\./g, "\\.")}`));
+    assert.equal(fs.readFileSync(path.join(cache, "toolchain.mode"), "utf8"), `installed ${dir}/pulumi\n`);
+    const env = envAfterSourcing(cache);
+    assert.equal(env.PULUMI_BACKEND_URL, "<unset>");
+    assert.equal(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, "<unset>");
+    assert.ok(env.PATH.endsWith(`:${cache}/bin`), env.PATH);
+  });
+
+  it("the exact version is accepted too; an older one is refused with both versions named", () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    assert.equal(toolchain(cache, [cliDir(`v${wanted}`)]).status, 0);
+    const old = cliDir("v3.200.0");
+    const r = toolchain(cache, [old]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`FLEET_TOOLCHAIN=installed: no pulumi at or above ${wanted.replace(/\./g, "\\.")} on PATH outside ${cache} \\(${old}/pulumi is 3\\.200\\.0\\)`));
+  });
+
+  it("with the compiled toolchain, env.sh keeps its file backend and pinned plugins", () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    fs.writeFileSync(path.join(cache, "toolchain.mode"), "compiled\n");
+    const env = envAfterSourcing(cache);
+    assert.equal(env.PULUMI_BACKEND_URL, `file://${cache}/state`);
+    assert.equal(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, "true");
+    assert.ok(env.PATH.startsWith(`${cache}/bin:`), env.PATH);
+  });
+});
