@@ -34,8 +34,8 @@ import { scaledServices, servicesModule } from "./scale";
 const STACK = "bench";
 const BIND = "127.0.0.9";
 const BUILDER = "bench";
-const BUILDX = { name: "docker-buildx", module: "github.com/docker/buildx", version: "v0.38.2", pkg: "./cmd/buildx", ldflags: "-s -w -X github.com/docker/buildx/version.Version=v0.38.2" };
-const COMPOSE = { name: "docker-compose", module: "github.com/docker/compose/v2", version: "v2.40.3", pkg: "./cmd", ldflags: "-s -w -X github.com/docker/compose/v2/internal.Version=v2.40.3" };
+export const BUILDX = { name: "docker-buildx", module: "github.com/docker/buildx", version: "v0.38.2", pkg: "./cmd/buildx", ldflags: "-s -w -X github.com/docker/buildx/version.Version=v0.38.2" };
+export const COMPOSE = { name: "docker-compose", module: "github.com/docker/compose/v2", version: "v2.40.3", pkg: "./cmd", ldflags: "-s -w -X github.com/docker/compose/v2/internal.Version=v2.40.3" };
 /** The service whose source the one-service case edits. */
 const CHANGED = { name: "CentralErrorBus", dir: "services/central-error-bus" };
 
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
 }
 
 /** Compiles (once) and returns the path of a Go-built peer tool. */
-function goTool(t: typeof BUILDX): string {
+export function goTool(t: typeof BUILDX): string {
   return must("bash", [path.join(REPO, "scripts/go-tool.sh"), t.name, t.module, t.version, t.pkg, t.ldflags], { cwd: REPO, timeoutSeconds: 7200 }).stdout.trim().split("\n").pop()!;
 }
 
@@ -149,7 +149,7 @@ function goTool(t: typeof BUILDX): string {
  * `<runId>/peer`), ports on 127.0.0.9, the bench's engine and builder, CentralErrorBus built from a
  * copy of the reference service (the one-service case edits it), and `services` catalog entries.
  */
-function prepare(work: string, name: string, runId: string, services: number, dockerHost: string): Checkout {
+export function prepare(work: string, name: string, runId: string, services: number, dockerHost: string): Checkout {
   const dir = checkout(path.join(work, name), "0022");
   const state = path.join(work, `state-${name}`);
   fs.mkdirSync(state);
@@ -178,17 +178,17 @@ function prepare(work: string, name: string, runId: string, services: number, do
 }
 
 /** Appends a line to the changed service's source: a new image for it alone. */
-function editSource(ck: Checkout, what: string): void {
+export function editSource(ck: Checkout, what: string): void {
   fs.appendFileSync(path.join(ck.dir, CHANGED.dir, "app/__init__.py"), `\n# bench: ${what} service changes at ${Date.now()}\n`);
 }
 
 /** Puts the changed service's source back as the reference service has it. */
-function resetSource(ck: Checkout): void {
+export function resetSource(ck: Checkout): void {
   fs.copyFileSync(path.join(ck.dir, "examples/reference-service/app/__init__.py"), path.join(ck.dir, CHANGED.dir, "app/__init__.py"));
 }
 
 /** One `pulumi up` of the bench stack, timed, with its counts and the program's phase marks. */
-function fleetUp(ck: Checkout, work: string, label: string, opts: { preview?: boolean; env?: NodeJS.ProcessEnv; record?: boolean } = {}): Row {
+export function fleetUp(ck: Checkout, work: string, label: string, opts: { preview?: boolean; env?: NodeJS.ProcessEnv; record?: boolean } = {}): Row {
   const marks = path.join(work, `marks-${++marksSeq}.jsonl`);
   const args = ["up", "--yes", "--stack", STACK, "--non-interactive", "--json", ...(opts.preview ? [] : ["--skip-preview"])];
   const start = Date.now();
@@ -286,7 +286,7 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
 }
 
 /** The checkout's bench stack resolved with its images under `registry`. */
-function resolved(dir: string, registry: string): ResolvedFleet {
+export function resolved(dir: string, registry: string): ResolvedFleet {
   const { file, raw } = readStackConfig(dir, STACK);
   return resolveFleet({
     stack: STACK,
@@ -300,13 +300,15 @@ function resolved(dir: string, registry: string): ResolvedFleet {
 }
 
 /** One `docker buildx bake` + `docker compose up -d --wait` of the same stack, timed, with counts from their output. */
-function peerUp(ck: Checkout, buildx: string, compose: string, label: string): Row {
+export function peerUp(ck: Checkout, buildx: string, compose: string, label: string): Row {
   const fleet = resolved(ck.dir, `${ck.registry}/peer`);
   fs.writeFileSync(path.join(ck.dir, "bench.bake.json"), `${JSON.stringify(bakeFile(fleet, ck.dir), null, 2)}\n`);
   fs.writeFileSync(path.join(ck.dir, "bench.compose.json"), `${JSON.stringify(composeFile(fleet, `fleet-${STACK}-peer`), null, 2)}\n`);
   // docker-build pushes no provenance attestation; neither does bake here, so both push the same.
   const env = { ...ck.env, BUILDX_NO_DEFAULT_ATTESTATIONS: "1" };
-  const bake = must(buildx, ["bake", "--builder", BUILDER, "-f", "bench.bake.json", "--progress", "rawjson"], { cwd: ck.dir, env, timeoutSeconds: 7200 });
+  // bake asks before reading a file outside the project: the pip-ca secret, when there is one.
+  const allow = fleet.pipCaFile ? [`--allow=fs.read=${fleet.pipCaFile}`] : [];
+  const bake = must(buildx, ["bake", "--builder", BUILDER, "-f", "bench.bake.json", "--progress", "rawjson", ...allow], { cwd: ck.dir, env, timeoutSeconds: 7200 });
   const up = must(compose, ["-f", "bench.compose.json", "--progress", "plain", "up", "-d", "--wait", "--pull", "always"], { cwd: ck.dir, env, timeoutSeconds: 3600 });
   return {
     tool: "bake + compose",
@@ -319,7 +321,7 @@ function peerUp(ck: Checkout, buildx: string, compose: string, label: string): R
   };
 }
 
-function peerDown(ck: Checkout, compose: string): void {
+export function peerDown(ck: Checkout, compose: string): void {
   must(compose, ["-f", "bench.compose.json", "down", "--volumes"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 600 });
 }
 
@@ -368,7 +370,9 @@ function print(report: { machine: string; rows: readonly Row[]; ratios: Record<s
   console.log(`\nno-op breakdown:\n${JSON.stringify(report.noopBreakdown, null, 2)}`);
 }
 
-main().catch((err) => {
-  console.error(`bench: ${(err as Error).message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}
