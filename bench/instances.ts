@@ -5,11 +5,12 @@ import * as path from "path";
 import { FLEET_CACHE, run } from "../test/support/engine";
 
 /**
- * The bench's own Docker engine and BuildKit daemon, beside the shared ones `npm run infra`
- * starts: the bench empties its builder's cache for every cold run and removes its containers,
- * which it must never do to what other people's tests are using. Same layout as the private
- * instances of scripts/engine.sh: data under $FLEET_CACHE/instances/KIND-NAME, socket and pid
- * file under /run/fleet/KIND-NAME.
+ * The bench's own BuildKit daemon, beside the shared one `npm run infra` starts: the bench empties
+ * its cache for every cold run, which it must never do to what other people's tests are using
+ * (its Docker engine is scripts/engine.sh's, through testStack). It has that script's layout
+ * (data under $FLEET_CACHE/instances/buildkit-NAME, socket and pid file under
+ * /run/fleet/buildkit-NAME) plus the shared builder's plain-HTTP registry setting, and can be
+ * started on an empty cache.
  */
 export interface Instance {
   /** `unix://...` address of its socket. */
@@ -19,21 +20,6 @@ export interface Instance {
 }
 
 const dirs = (kind: string, name: string) => ({ data: path.join(FLEET_CACHE, "instances", `${kind}-${name}`), run: `/run/fleet/${kind}-${name}` });
-
-/** A Docker engine of the bench's own (no default bridge, no iptables rules: published ports go through docker-proxy). */
-export async function dockerEngine(name: string): Promise<Instance> {
-  const { data, run: runDir } = dirs("docker", name);
-  const address = `unix://${runDir}/docker.sock`;
-  const answers = () => run("/usr/bin/docker", ["version"], { cwd: os.tmpdir(), env: { ...process.env, DOCKER_HOST: address }, timeoutSeconds: 20 }).status === 0;
-  return start("docker", name, answers, address, () => {
-    fs.rmSync(`${runDir}/docker.sock`, { force: true });
-    return [
-      "/usr/sbin/dockerd", "--host", address, "--data-root", `${data}/data`, "--exec-root", `${runDir}/exec`, "--pidfile", `${runDir}/dockerd.pid`,
-      "--containerd-namespace", `fleet-${name}`, "--containerd-plugins-namespace", `fleet-${name}-plugins`,
-      "--bridge", "none", "--iptables=false", "--ip-masq=false", "--userland-proxy=true",
-    ];
-  });
-}
 
 /**
  * A BuildKit daemon of the bench's own, registered as the buildx builder `name`, with the shared

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { HEALTH_PROBE } from "../components/health";
+import { runSpec } from "../components/runSpec";
 import { ResolvedFleet } from "../stack";
 
 /**
@@ -45,6 +45,7 @@ export interface ComposeService {
   readonly read_only: boolean;
   readonly tmpfs: readonly string[];
   readonly mem_limit: string;
+  readonly pids_limit: number;
   readonly memswap_limit: string;
   readonly cpu_shares: number;
   readonly volumes: readonly { type: "volume"; source: string; target: string }[];
@@ -102,7 +103,7 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
       context: rel(context),
       dockerfile: path.relative(context, path.join(projectDir, "dockerfiles/service.Dockerfile")),
       contexts: { [s.family]: `target:${s.family}` },
-      args: { FAMILY: s.family, SERVICE_NAME: s.name, SERVICE_PORT: String(s.ports.service), HEALTH_PORT: String(s.ports.health) },
+      args: { FAMILY: s.family, SERVICE_NAME: s.name, SERVICE_PORT: String(s.ports.service), HEALTH_PORT: String(s.ports.health), FLEET_REVISION: s.image.revision.sha },
       ...common(s.image.repository, s.image.tag, s.image.labels),
     };
   }
@@ -111,9 +112,9 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
 
 /**
  * The compose file of `fleet`: one service per fleet service running the image bake pushed (or
- * the pinned one), with the program's user, environment, ports on the stack's bind address,
- * healthcheck, limits, read-only root, dropped capabilities, restart policy, network alias, data
- * volume, log options and labels. The fleet's containers depend on nothing but their images, so
+ * the pinned one), with the container's RunSpec (components/runSpec.ts: user, environment, health
+ * probe, limits, PIDs limit, read-only root, dropped capabilities) and the program's ports on the
+ * stack's bind address, restart policy, network alias, data volume, log options and labels. The fleet's containers depend on nothing but their images, so
  * no service has `depends_on`.
  */
 export function composeFile(fleet: ResolvedFleet, project: string): ComposeFile {
@@ -123,31 +124,37 @@ export function composeFile(fleet: ResolvedFleet, project: string): ComposeFile 
   for (const s of fleet.services) {
     const volume = `${s.slug}-data`;
     (volumes as Record<string, { name: string; labels: Record<string, string> }>)[volume] = { name: `${project}-${volume}`, labels: { "dev.fleet.service": s.name } };
+    const spec = runSpec(s);
     services[s.slug] = {
       image: s.image.kind === "build" ? `${s.image.repository}:${s.image.tag}` : s.image.ref,
-      user: "10001:10001",
-      environment: { ...s.env },
+      user: spec.user,
+      environment: { ...spec.env },
       ports: [s.ports.service, s.ports.health].map((port) => ({ target: port, published: String(port), host_ip: fleet.bindAddress, protocol: "tcp" })),
       networks: { [network]: { aliases: [s.slug] } },
-      healthcheck: { test: HEALTH_PROBE, interval: "5s", timeout: "3s", retries: 3, start_period: "5s" },
-      restart: "on-failure:5",
-      cap_drop: ["ALL"],
-      security_opt: ["no-new-privileges:true"],
+      healthcheck: {
+        test: [...spec.health.test],
+        interval: `${spec.health.intervalSeconds}s`,
+        timeout: `${spec.health.timeoutSeconds}s`,
+        retries: spec.health.retries,
+        start_period: `${spec.health.startPeriodSeconds}s`,
+      },
+      restart: "unless-stopped",
+      cap_drop: [...spec.capDrop],
+      security_opt: [...spec.securityOpts],
       read_only: true,
-      tmpfs: ["/tmp:rw,noexec,nosuid,size=64m"],
-      mem_limit: `${s.limits.memoryMiB}m`,
-      memswap_limit: `${s.limits.memoryMiB}m`,
-      cpu_shares: s.limits.cpuShares,
-      volumes: [{ type: "volume", source: volume, target: "/data" }],
+      tmpfs: Object.entries(spec.tmpfs).map(([dir, opts]) => `${dir}:${opts}`),
+      mem_limit: `${spec.memoryMiB}m`,
+      memswap_limit: `${spec.memoryMiB}m`,
+      pids_limit: spec.pidsLimit,
+      cpu_shares: spec.cpuShares,
+      volumes: [{ type: "volume", source: volume, target: spec.dataPath }],
       logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } },
-      labels: { "dev.fleet.stack": fleet.stack, "dev.fleet.machine": fleet.machine, "dev.fleet.service": s.name, "dev.fleet.revision": s.env.FLEET_REVISION },
+      labels: { "dev.fleet.stack": fleet.stack, "dev.fleet.machine": fleet.machine, "dev.fleet.service": s.name },
       stop_grace_period: "10s",
-      ...(s.gpuRequest
+      ...(spec.gpu
         ? {
             deploy: {
-              resources: {
-                reservations: { devices: [{ driver: s.gpuRequest.driver, device_ids: [...s.gpuRequest.deviceIds], capabilities: [...s.gpuRequest.capabilities] }] },
-              },
+              resources: { reservations: { devices: [{ driver: spec.gpu.driver, device_ids: [...spec.gpu.deviceIds], capabilities: [...spec.gpu.capabilities] }] } },
             },
           }
         : {}),

@@ -23,11 +23,11 @@ import { buildCatalog, SERVICES } from "../catalog";
 import { contextPaths } from "../source/dockerfile";
 import { gitRevisions } from "../source/git";
 import { contextFilesOf, stageContext } from "../source/stage";
-import { decodeStackConfig, pipCaFile, projectDefaults, readStackConfig, ResolvedFleet, resolveFleet } from "../stack";
-import { changedSteps, checkout, engineEnv, imagesBuilt, must, run } from "../test/support/engine";
+import { decodeStackConfig, pipCaFile, readStackConfig, ResolvedFleet, resolveFleet } from "../stack";
+import { changedSteps, checkout, engineEnv, imagesBuilt, must, testStack } from "../test/support/engine";
 import { REPO } from "../test/support/project";
 import { bakeTargetsBuilt, composeContainersReplaced, fleetContainersReplaced } from "./counts";
-import { buildkit, dockerEngine } from "./instances";
+import { buildkit } from "./instances";
 import { bakeFile, composeFile } from "./peerFiles";
 import { scaledServices, servicesModule } from "./scale";
 
@@ -70,12 +70,11 @@ async function main(): Promise<void> {
 
   const buildx = goTool(BUILDX);
   const compose = goTool(COMPOSE);
-  const engine = await dockerEngine(STACK);
-  say(`engine ${engine.address}; buildx ${buildx}; compose ${compose}`);
+  say(`buildx ${buildx}; compose ${compose}`);
   const rows: Row[] = [];
 
   // ---- the fleet as the catalog has it: cold, no-op, one service changed --------------------
-  const ck = prepare(work, "main", runId, SERVICES.length, engine.address);
+  const ck = prepare(work, "main", runId, SERVICES.length);
   say(`fleet: cold up on an empty builder (${ck.dir})`);
   await buildkit(BUILDER, { empty: true });
   rows.push(fleetUp(ck, work, "cold"));
@@ -102,7 +101,7 @@ async function main(): Promise<void> {
 
   // ---- scale: the catalog multiplied, warm builder ----------------------------------------
   for (const n of scales) {
-    const big = prepare(work, `scale-${n}`, runId, n, engine.address);
+    const big = prepare(work, `scale-${n}`, runId, n);
     say(`scale ${n}: fleet first up, no-op, one service changed`);
     rows.push(fleetUp(big, work, "first up (warm builder)"));
     rows.push(fleetUp(big, work, "no-op"));
@@ -149,7 +148,7 @@ export function goTool(t: typeof BUILDX): string {
  * `<runId>/peer`), ports on 127.0.0.9, the bench's engine and builder, CentralErrorBus built from a
  * copy of the reference service (the one-service case edits it), and `services` catalog entries.
  */
-export function prepare(work: string, name: string, runId: string, services: number, dockerHost: string): Checkout {
+export function prepare(work: string, name: string, runId: string, services: number): Checkout {
   const dir = checkout(path.join(work, name), "0022");
   const state = path.join(work, `state-${name}`);
   fs.mkdirSync(state);
@@ -163,16 +162,14 @@ export function prepare(work: string, name: string, runId: string, services: num
     fs.writeFileSync(profile, `${JSON.stringify(p, null, 2)}\n`);
   }
   const registry = `127.0.0.1:5000/${runId}/${name}`;
-  const known = new Set(Object.keys(projectDefaults(dir)));
-  const settings: Record<string, string> = { registry: `${registry}/fleet`, bindAddress: BIND, dockerHost, builder: BUILDER, network: `fleet-${STACK}`, sources: `{ ${CHANGED.name}: ${CHANGED.dir} }` };
-  let text = fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8").replace(/^encryptionsalt:.*\n?/m, "");
-  for (const [key, value] of Object.entries(settings)) {
-    if (!known.has(key)) continue; // a key this checkout's program no longer has
-    const line = `  fleet:${key}: ${value}`;
-    text = new RegExp(`^  fleet:${key}:.*$`, "m").test(text) ? text.replace(new RegExp(`^  fleet:${key}:.*$`, "m"), line) : text.replace(/^config:\n/m, `config:\n${line}\n`);
-  }
-  fs.writeFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), text);
-  const env = { ...engineEnv(state), DOCKER_HOST: dockerHost };
+  const ns = testStack(dir, engineEnv(state), {
+    stack: STACK,
+    engine: STACK,
+    bindAddress: BIND,
+    registry: `${registry}/fleet`,
+    config: { builder: BUILDER, sources: { [CHANGED.name]: CHANGED.dir } },
+  });
+  const env = { ...engineEnv(state), DOCKER_HOST: ns.dockerHost };
   must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
   return { dir, services, env, registry };
 }
@@ -253,6 +250,7 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
   const withPreview = fleetUp(ck, work, "no-op with preview", { preview: true });
   const typeChecked = fleetUp(ck, work, "no-op, type-checked program", { env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } });
   const transpiled = fleetUp(ck, work, "no-op, transpile-only program", { env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
+  const noCheckpoints = fleetUp(ck, work, "no-op, no intermediate checkpoints", { env: { PULUMI_SKIP_CHECKPOINTS: "true" } });
   const fleet = resolved(ck.dir, `${ck.registry}/fleet`);
   const inputs = [...fleet.families.map((f) => [f.dockerfile, `dockerfiles/${f.lock}`]), ...fleet.services.map((s) => [s.source!, "dockerfiles/service.Dockerfile"])];
   const stageRoot = path.join(work, "stage-timing");
@@ -273,6 +271,7 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
       "no-op up with the preview pass": withPreview.seconds,
       "no-op up with ts-node type-checking the program": typeChecked.seconds,
       "no-op up with ts-node only transpiling the program": transpiled.seconds,
+      "no-op up without intermediate state checkpoints (PULUMI_SKIP_CHECKPOINTS)": noCheckpoints.seconds,
       [`git lookups for ${inputs.length} images (fresh process)`]: time(() => {
         const rev = gitRevisions(ck.dir);
         for (const i of inputs) rev(i);
@@ -280,8 +279,8 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
       [`staging and hashing ${inputs.length} contexts, first time`]: time(stageAll),
       [`staging and hashing ${inputs.length} contexts, already staged`]: time(stageAll),
     },
-    countsOfTheExtraRuns: { withPreview: [withPreview.imagesBuilt, withPreview.containersReplaced], typeChecked: [typeChecked.imagesBuilt, typeChecked.containersReplaced], transpiled: [transpiled.imagesBuilt, transpiled.containersReplaced] },
-    phasesOfTheExtraRuns: { withPreview: withPreview.parts, typeChecked: typeChecked.parts, transpiled: transpiled.parts },
+    countsOfTheExtraRuns: { withPreview: [withPreview.imagesBuilt, withPreview.containersReplaced], typeChecked: [typeChecked.imagesBuilt, typeChecked.containersReplaced], transpiled: [transpiled.imagesBuilt, transpiled.containersReplaced], noCheckpoints: [noCheckpoints.imagesBuilt, noCheckpoints.containersReplaced] },
+    phasesOfTheExtraRuns: { withPreview: withPreview.parts, typeChecked: typeChecked.parts, transpiled: transpiled.parts, noCheckpoints: noCheckpoints.parts },
   };
 }
 

@@ -92,7 +92,7 @@ describe("the peers' bake and compose files", function () {
 
       it("runs every container with the program's user, environment, ports, healthcheck, limits and hardening", () => {
         for (const c of containers()) {
-          const slug = (c.inputs.name as string).replace(/^fleet-/, "");
+          const slug = (c.inputs.name as string).slice(`${fleet.prefix}-`.length);
           const s = compose.services[slug];
           assert.ok(s, `no compose service for ${c.inputs.name}`);
           assert.equal(s.user, c.inputs.user);
@@ -110,7 +110,7 @@ describe("the peers' bake and compose files", function () {
           assert.deepEqual(s.cap_drop, c.inputs.capabilities.drops);
           assert.deepEqual(s.security_opt, c.inputs.securityOpts);
           assert.deepEqual(s.tmpfs, Object.entries(c.inputs.tmpfs).map(([k, v]) => `${k}:${v}`));
-          assert.equal(s.restart, `${c.inputs.restart}:${c.inputs.maxRetryCount}`);
+          assert.equal(s.restart, c.inputs.restart);
           assert.equal(Boolean(s.deploy), Boolean(c.inputs.deviceRequests));
           for (const p of s.ports) assert.equal(p.host_ip, fleet.bindAddress);
         }
