@@ -167,7 +167,9 @@ export function prepare(work: string, name: string, runId: string, services: num
     engine: STACK,
     bindAddress: BIND,
     registry: `${registry}/fleet`,
-    config: { builder: BUILDER, sources: { [CHANGED.name]: CHANGED.dir } },
+    // A loaded machine (other suites run beside the bench) can take minutes to start a service;
+    // compose --wait waits without limit, so the fleet gets time too.
+    config: { builder: BUILDER, sources: { [CHANGED.name]: CHANGED.dir }, healthTimeoutSeconds: 300 },
   });
   const env = { ...engineEnv(state), DOCKER_HOST: ns.dockerHost };
   must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
@@ -222,6 +224,7 @@ function phasesOf(file: string, start: number, end: number): Record<string, numb
     "node-start": "before the program (CLI, backend, language host)",
     "program-loaded": "loading modules (TypeScript compile, SDK, providers)",
     "stack-resolved": "resolving the stack (config, git lookups)",
+    "preflight-done": "preflight (registry, BuildKit, engine reachable)",
     "resources-declared": "declaring resources (context staging, registration)",
     "program-exit": "engine while the program waits (plugins, diffs, builds, containers)",
   };
