@@ -90,13 +90,16 @@ async function start(kind: string, name: string, answers: () => boolean, address
 function stopPid(pidFile: string): void {
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, "utf8"));
+  // A daemon this process started and that has exited stays a zombie until Node reaps it, which
+  // it cannot do while this loop blocks: a zombie counts as stopped.
   const alive = () => {
     try {
       process.kill(pid, 0);
-      return true;
     } catch {
       return false;
     }
+    const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+    return !/^\d+ \(.*\) Z/.test(stat);
   };
   if (pid > 0 && alive()) {
     process.kill(pid, "SIGTERM");
