@@ -1,11 +1,17 @@
 import { Fleet } from "./components";
 import { loadFleet } from "./config";
 import { preflight } from "./preflight";
+import { markPhase } from "./timings";
+
+markPhase("program-loaded");
 
 export = async () => {
   const resolved = loadFleet();
+  markPhase("stack-resolved");
   await preflight(resolved);
+  markPhase("preflight-done");
   const fleet = new Fleet("fleet", { fleet: resolved, projectDir: __dirname });
+  markPhase("resources-declared");
   return {
     /** Family name -> pushed `repo@sha256:`. */
     families: fleet.families,

@@ -1,104 +1,395 @@
 /**
- * `npm run bench`: how long the main job takes and how many images it builds, against the peer
- * baseline of plain `docker build` in dependency order (the engine's own BuildKit; this machine has
- * no buildx plugin for `bake`). Needs `npm run infra` and `npm run toolchain` first. Writes
- * results/bench.json and prints a table.
+ * `npm run bench`: the fleet against what a user would pick instead, `docker buildx bake` for the
+ * image graph plus `docker compose up --wait` for the containers, in one run, on one BuildKit and
+ * one registry, with the same Dockerfiles, locks, build args and container settings (the bake and
+ * compose files are generated from the same resolved stack: bench/peerFiles.ts).
  *
- * fleet: cold `up` (empty state, empty BuildKit cache, fresh registry path), no-op `up`, and an
- * `up` after one service's source changed. Peer: the same 15 images built cold (builder cache
- * pruned) and again warm, as a script that rebuilds on every run does.
+ * Cases, each for both tools: cold (empty state, empty BuildKit cache, fresh registry path), no-op,
+ * one service's source changed; then the same with the catalog multiplied (`--scale=N,...`,
+ * default 50) to show how no-op and one-service times grow with the number of services. Images
+ * built and containers replaced are counted from what the tools report. A breakdown of the fleet's
+ * no-op `up` (where its seconds go) is written beside the rows.
+ *
+ * Isolation: stack `bench` in throw-away checkouts with their own state dirs, ports on 127.0.0.9,
+ * images under 127.0.0.1:5000/bench-<run>/, and the bench's own Docker engine and BuildKit daemon
+ * (bench/instances.ts), whose cache it empties for the cold runs. Needs `npm run infra` and
+ * `npm run toolchain`; compiles buildx and compose once (cached like the toolchain).
+ * Writes results/bench.json and prints the README tables.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { changedSteps, checkout, engineEnv, imagesBuilt, must, run } from "../test/support/engine";
+import { buildCatalog, SERVICES } from "../catalog";
+import { contextPaths } from "../source/dockerfile";
+import { gitRevisions } from "../source/git";
+import { contextFilesOf, stageContext } from "../source/stage";
+import { decodeStackConfig, pipCaFile, readStackConfig, ResolvedFleet, resolveFleet } from "../stack";
+import { changedSteps, checkout, engineEnv, imagesBuilt, must, testStack } from "../test/support/engine";
 import { REPO } from "../test/support/project";
-import { buildCatalog } from "../catalog";
-import { pipCaFile } from "../stack";
+import { bakeTargetsBuilt, composeContainersReplaced, fleetContainersReplaced } from "./counts";
+import { buildkit } from "./instances";
+import { bakeFile, composeFile } from "./peerFiles";
+import { scaledServices, servicesModule } from "./scale";
 
+const STACK = "bench";
+const BIND = "127.0.0.9";
+const BUILDER = "bench";
+export const BUILDX = { name: "docker-buildx", module: "github.com/docker/buildx", version: "v0.38.2", pkg: "./cmd/buildx", ldflags: "-s -w -X github.com/docker/buildx/version.Version=v0.38.2" };
+export const COMPOSE = { name: "docker-compose", module: "github.com/docker/compose/v2", version: "v2.40.3", pkg: "./cmd", ldflags: "-s -w -X github.com/docker/compose/v2/internal.Version=v2.40.3" };
+/** The service whose source the one-service case edits. */
+const CHANGED = { name: "CentralErrorBus", dir: "services/central-error-bus" };
+
+/** One measured run of one tool. */
 interface Row {
-  readonly tool: string;
-  readonly run: string;
+  readonly tool: "fleet" | "bake + compose";
+  readonly case: string;
+  readonly services: number;
   readonly seconds: number;
   readonly imagesBuilt: number;
+  readonly containersReplaced: number;
+  /** Seconds of each part: fleet phases (see phasesOf), or bake and compose. */
+  readonly parts: Readonly<Record<string, number>>;
 }
 
-function main(): void {
+/** A throw-away checkout with a `bench` stack of its own. */
+interface Checkout {
+  readonly dir: string;
+  readonly services: number;
+  readonly env: NodeJS.ProcessEnv;
+  readonly registry: string;
+}
+
+const round = (s: number) => Math.round(s * 10) / 10;
+let marksSeq = 0;
+
+async function main(): Promise<void> {
+  const scales = (process.argv.find((a) => a.startsWith("--scale="))?.slice(8) ?? "50").split(",").map(Number).filter((n) => n > 0);
+  const runId = `bench-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
-  const env = engineEnv(path.join(work, "state"));
-  fs.mkdirSync(path.join(work, "state"));
-  const registry = `127.0.0.1:5000/bench${Date.now()}`;
-  const dir = checkout(path.join(work, "fleet"), "0022");
-  must("bash", ["scripts/infra.sh"], { cwd: dir, env });
-  const ceb = "services/central-error-bus";
-  fs.cpSync(path.join(dir, "examples/reference-service"), path.join(dir, ceb), { recursive: true });
-  const stackFile = path.join(dir, "Pulumi.local.yaml");
-  fs.writeFileSync(stackFile, fs.readFileSync(stackFile, "utf8").replace(/fleet:registry: .*/, `fleet:registry: ${registry}`).replace(/^config:\n/m, `config:\n  fleet:sources: { CentralErrorBus: ${ceb} }\n`));
-  must("pulumi", ["stack", "init", "local", "--non-interactive"], { cwd: dir, env });
+  const say = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-  const rows: Row[] = [];
-  const up = (label: string) => {
-    const r = must("pulumi", ["up", "--yes", "--skip-preview", "--stack", "local", "--non-interactive", "--json"], { cwd: dir, env, timeoutSeconds: 3600 });
-    rows.push({ tool: "fleet (pulumi up)", run: label, seconds: r.seconds, imagesBuilt: imagesBuilt(changedSteps(r.stdout)) });
+  const buildx = goTool(BUILDX);
+  const compose = goTool(COMPOSE);
+  say(`buildx ${buildx}; compose ${compose}`);
+  // --scale-only: only the scale case, added to the last results/bench.json (a run of its own,
+  // marked as such) instead of measuring everything again.
+  const scaleOnly = process.argv.includes("--scale-only");
+  const previous = scaleOnly ? (JSON.parse(fs.readFileSync(path.join(REPO, "results/bench.json"), "utf8")) as { rows: Row[]; noopBreakdown: Record<string, unknown>; date: string }) : undefined;
+  const rows: Row[] = previous ? previous.rows.filter((r) => r.services === SERVICES.length) : [];
+  const breakdown = previous ? previous.noopBreakdown : await compareAtCatalogSize(work, runId, buildx, compose, rows, say);
+
+  // ---- scale: the catalog multiplied, warm builder ----------------------------------------
+  for (const n of scales) {
+    const big = prepare(work, `scale-${n}`, runId, n);
+    say(`scale ${n}: fleet first up, no-op, one service changed`);
+    rows.push(fleetUp(big, work, "first up (warm builder)"));
+    rows.push(fleetUp(big, work, "no-op"));
+    editSource(big, "one");
+    rows.push(fleetUp(big, work, "one service changed"));
+    must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: big.dir, env: big.env, timeoutSeconds: 3600 });
+    resetSource(big);
+    say(`scale ${n}: bake + compose first up, no-op, one service changed`);
+    rows.push(peerUp(big, buildx, compose, "first up (warm builder)"));
+    rows.push(peerUp(big, buildx, compose, "no-op"));
+    editSource(big, "one");
+    rows.push(peerUp(big, buildx, compose, "one service changed"));
+    peerDown(big, compose);
+  }
+
+  const report = {
+    machine: machine(),
+    date: previous?.date ?? new Date().toISOString(),
+    ...(previous ? { scaleMeasuredAt: new Date().toISOString() } : {}),
+    revision: must("git", ["rev-parse", "HEAD"], { cwd: REPO }).stdout.trim(),
+    tools: { pulumi: firstLine(must("pulumi", ["version"], { cwd: REPO, env: engineEnv(work) }).stdout), buildx: BUILDX.version, compose: COMPOSE.version, buildkit: "bench's own buildkitd (same binary as the shared one)" },
+    notes: [
+      "fleet runs `pulumi up --yes --skip-preview`; bake + compose runs `docker buildx bake` (targets push, registry cache like the fleet's) then `docker compose up -d --wait --pull always`.",
+      "Cold: empty state, an emptied BuildKit (the bench's own daemon), a fresh registry path. The fleet also canary-tests every new image before its container starts.",
+      "Images built: the fleet counts the image builds it ran (docker-build Image created or updated); bake counts targets that ran a Dockerfile step instead of taking it from the cache.",
+      "The machine is shared: other builds and tests ran at the same time, so seconds carry noise; counts do not.",
+      ...(previous ? ["The scale rows come from a later run (--scale-only) than the 10-service rows."] : []),
+    ],
+    rows,
+    ratios: ratios(rows),
+    noopBreakdown: breakdown,
+    scale: scaleTable(rows),
   };
-
-  pruneBuildCache(env);
-  up("cold");
-  up("no-op");
-  fs.appendFileSync(path.join(dir, ceb, "app/__init__.py"), "\n# bench: one service changes\n");
-  up("one service changed");
-  must("pulumi", ["destroy", "--yes", "--stack", "local", "--non-interactive"], { cwd: dir, env });
-
-  // Peer baseline: plain docker build in dependency order, tagging and pushing each image.
-  const peer = (label: string) => {
-    const start = Date.now();
-    const built = peerBuild(dir, `${registry}-peer`, env);
-    rows.push({ tool: "docker build (peer)", run: label, seconds: (Date.now() - start) / 1000, imagesBuilt: built });
-  };
-  must("docker", ["builder", "prune", "-af"], { cwd: dir, env });
-  peer("cold");
-  peer("warm rebuild");
-
-  const out = { machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown cpu"}`, date: new Date().toISOString(), rows };
   fs.mkdirSync(path.join(REPO, "results"), { recursive: true });
-  fs.writeFileSync(path.join(REPO, "results/bench.json"), JSON.stringify(out, null, 2) + "\n");
-  console.log(`machine: ${out.machine}\n`);
-  console.log("| tool | run | seconds | images built |\n|---|---|---|---|");
-  for (const r of rows) console.log(`| ${r.tool} | ${r.run} | ${r.seconds.toFixed(1)} | ${r.imagesBuilt} |`);
+  fs.writeFileSync(path.join(REPO, "results/bench.json"), `${JSON.stringify(report, null, 2)}\n`);
+  print(report);
   fs.rmSync(work, { recursive: true, force: true });
 }
 
-/** Empties the fleet builder's cache so the next build is cold. */
-function pruneBuildCache(env: NodeJS.ProcessEnv): void {
-  must("buildctl", ["--addr", "unix:///run/buildkit/buildkitd.sock", "prune", "--all"], { cwd: os.tmpdir(), env });
+/**
+ * Both tools on the catalog as it is: cold, no-op (taken apart by noopBreakdown), one service
+ * changed. Adds the rows and returns the no-op breakdown.
+ */
+async function compareAtCatalogSize(work: string, runId: string, buildx: string, compose: string, rows: Row[], say: (line: string) => void): Promise<Record<string, unknown>> {
+  // ---- the fleet as the catalog has it: cold, no-op, one service changed --------------------
+  const ck = prepare(work, "main", runId, SERVICES.length);
+  say(`fleet: cold up on an empty builder (${ck.dir})`);
+  await buildkit(BUILDER, { empty: true });
+  rows.push(fleetUp(ck, work, "cold"));
+  say("fleet: no-op up");
+  rows.push(fleetUp(ck, work, "no-op"));
+  const breakdown = noopBreakdown(ck, work, rows[rows.length - 1]);
+  editSource(ck, "one");
+  say("fleet: one service changed");
+  rows.push(fleetUp(ck, work, "one service changed"));
+  // Rollback case (pulumi up with fleet:images pinning the previous digest) goes here.
+  must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 1800 });
+
+  // ---- the peers on the same files, builder emptied again ---------------------------------
+  say("bake + compose: cold, on an empty builder");
+  await buildkit(BUILDER, { empty: true });
+  resetSource(ck);
+  rows.push(peerUp(ck, buildx, compose, "cold"));
+  say("bake + compose: no-op");
+  rows.push(peerUp(ck, buildx, compose, "no-op"));
+  editSource(ck, "one");
+  say("bake + compose: one service changed");
+  rows.push(peerUp(ck, buildx, compose, "one service changed"));
+  peerDown(ck, compose);
+  return breakdown;
 }
 
-/** Builds and pushes every family and service image with `docker build`, parents first; returns how many. */
-function peerBuild(dir: string, registry: string, env: NodeJS.ProcessEnv): number {
-  const catalog = buildCatalog();
-  const base = fs.readFileSync(path.join(dir, ".fleet/base-image.ref"), "utf8").trim();
-  const digestOf = (ref: string) => must("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${ref}`], { cwd: dir, env }).stdout.trim();
-  const refs = new Map<string, string>();
-  const build = (tag: string, dockerfile: string, context: string, args: Record<string, string>) => {
-    const ca = pipCaFile();
-    const secret = ca ? ["--secret", `id=pip-ca,src=${ca}`] : [];
-    const argv = ["build", "-q", "-f", dockerfile, "-t", tag, ...secret, ...Object.entries(args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]), context];
-    must("/usr/bin/docker", argv, { cwd: dir, env: { ...env, DOCKER_BUILDKIT: "1" }, timeoutSeconds: 3600 });
-    must("/usr/bin/docker", ["push", "-q", tag], { cwd: dir, env });
-    return `${tag.split(":").slice(0, -1).join(":")}@${digestOf(tag)}`;
+/** Compiles (once) and returns the path of a Go-built peer tool. */
+export function goTool(t: typeof BUILDX): string {
+  return must("bash", [path.join(REPO, "scripts/go-tool.sh"), t.name, t.module, t.version, t.pkg, t.ldflags], { cwd: REPO, timeoutSeconds: 7200 }).stdout.trim().split("\n").pop()!;
+}
+
+/**
+ * A checkout under umask 0022 with a `bench` stack: images to `<runId>/fleet` (the peers' to
+ * `<runId>/peer`), ports on 127.0.0.9, the bench's engine and builder, CentralErrorBus built from a
+ * copy of the reference service (the one-service case edits it), and `services` catalog entries.
+ */
+export function prepare(work: string, name: string, runId: string, services: number): Checkout {
+  const dir = checkout(path.join(work, name), "0022");
+  const state = path.join(work, `state-${name}`);
+  fs.mkdirSync(state);
+  must("bash", ["scripts/infra.sh"], { cwd: dir, env: engineEnv(state), timeoutSeconds: 1800 });
+  fs.cpSync(path.join(dir, "examples/reference-service"), path.join(dir, CHANGED.dir), { recursive: true });
+  if (services !== SERVICES.length) {
+    fs.writeFileSync(path.join(dir, "catalog/services.ts"), servicesModule(scaledServices(SERVICES, services)));
+    const profile = path.join(dir, "profiles/local.json");
+    const p = JSON.parse(fs.readFileSync(profile, "utf8"));
+    p.machine.memoryMiB = Math.max(p.machine.memoryMiB, services * p.limits.gpu.memoryMiB);
+    fs.writeFileSync(profile, `${JSON.stringify(p, null, 2)}\n`);
+  }
+  const registry = `127.0.0.1:5000/${runId}/${name}`;
+  const ns = testStack(dir, engineEnv(state), {
+    stack: STACK,
+    engine: STACK,
+    bindAddress: BIND,
+    registry: `${registry}/fleet`,
+    // A loaded machine (other suites run beside the bench) can take minutes to start a service;
+    // compose --wait waits without limit, so the fleet gets time too.
+    config: { builder: BUILDER, sources: { [CHANGED.name]: CHANGED.dir }, healthTimeoutSeconds: 300 },
+  });
+  const env = { ...engineEnv(state), DOCKER_HOST: ns.dockerHost };
+  must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+  return { dir, services, env, registry };
+}
+
+/** Appends a line to the changed service's source: a new image for it alone. */
+export function editSource(ck: Checkout, what: string): void {
+  fs.appendFileSync(path.join(ck.dir, CHANGED.dir, "app/__init__.py"), `\n# bench: ${what} service changes at ${Date.now()}\n`);
+}
+
+/** Puts the changed service's source back as the reference service has it. */
+export function resetSource(ck: Checkout): void {
+  fs.copyFileSync(path.join(ck.dir, "examples/reference-service/app/__init__.py"), path.join(ck.dir, CHANGED.dir, "app/__init__.py"));
+}
+
+/** One `pulumi up` of the bench stack, timed, with its counts and the program's phase marks. */
+export function fleetUp(ck: Checkout, work: string, label: string, opts: { preview?: boolean; env?: NodeJS.ProcessEnv; record?: boolean } = {}): Row {
+  const marks = path.join(work, `marks-${++marksSeq}.jsonl`);
+  const args = ["up", "--yes", "--stack", STACK, "--non-interactive", "--json", ...(opts.preview ? [] : ["--skip-preview"])];
+  const start = Date.now();
+  const r = must("pulumi", args, { cwd: ck.dir, env: { ...ck.env, ...opts.env, FLEET_TIMINGS: marks }, timeoutSeconds: 7200 });
+  const end = Date.now();
+  const steps = changedSteps(r.stdout);
+  return {
+    tool: "fleet",
+    case: label,
+    services: ck.services,
+    seconds: round((end - start) / 1000),
+    imagesBuilt: imagesBuilt(steps),
+    containersReplaced: fleetContainersReplaced(steps),
+    parts: phasesOf(marks, start, end),
   };
-  let count = 0;
-  for (const f of catalog.families) {
-    const lock = `requirements/${f.name}${f.gpu ? ".cpu" : ""}.lock`;
-    refs.set(f.name, build(`${registry}/${f.name}:peer`, `dockerfiles/${f.name}.Dockerfile`, "dockerfiles", { BASE: f.parent ? refs.get(f.parent)! : base, LOCK: lock }));
-    count++;
-  }
-  for (const s of catalog.services) {
-    const source = s.name === "CentralErrorBus" ? "services/central-error-bus" : "examples/reference-service";
-    build(`${registry}/${s.name.toLowerCase()}:peer`, "dockerfiles/service.Dockerfile", source, { FAMILY: refs.get(s.family)!, SERVICE_NAME: s.name, SERVICE_PORT: String(s.ports.service), HEALTH_PORT: String(s.ports.health) });
-    count++;
-  }
-  return count;
 }
 
-main();
+/**
+ * Where one `pulumi up` spent its time, from the program's marks (timings.ts): before the program
+ * started (CLI, backend, language host), loading modules (ts-node compiling the program, the SDK
+ * and providers' JavaScript), resolving the stack (config, profile, git lookups), declaring the
+ * resources (staging contexts, registering), then the engine working while the program waits
+ * (provider plugins, per-resource diffs, builds, containers), and after the program exits (state
+ * write). With a preview pass the program runs twice; each run is listed.
+ */
+function phasesOf(file: string, start: number, end: number): Record<string, number> {
+  if (!fs.existsSync(file)) return {};
+  const marks = fs.readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { phase: string; at: number });
+  const out: Record<string, number> = {};
+  const runs = marks.filter((m) => m.phase === "node-start").length;
+  let prev = start;
+  let run = 0;
+  const names: Record<string, string> = {
+    "node-start": "before the program (CLI, backend, language host)",
+    "program-loaded": "loading modules (TypeScript compile, SDK, providers)",
+    "stack-resolved": "resolving the stack (config, git lookups)",
+    "preflight-done": "preflight (registry, BuildKit, engine reachable)",
+    "resources-declared": "declaring resources (context staging, registration)",
+    "program-exit": "engine while the program waits (plugins, diffs, builds, containers)",
+  };
+  for (const m of marks) {
+    if (m.phase === "node-start") run++;
+    const key = `${runs > 1 ? `program run ${run}: ` : ""}${names[m.phase] ?? m.phase}`;
+    out[key] = round((m.at - prev) / 1000);
+    prev = m.at;
+  }
+  out["after the program (engine finishing, state write)"] = round((end - prev) / 1000);
+  return out;
+}
+
+/**
+ * The no-op `up` taken apart: the phases of the measured run, plus what each suspect costs alone:
+ * the CLI starting (`pulumi version`), the preview pass (`up` without --skip-preview, and
+ * `pulumi preview`), ts-node type-checking the program, the git lookups and the context staging
+ * and hashing, each timed on its own.
+ */
+function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, unknown> {
+  const time = (f: () => unknown) => {
+    const t = Date.now();
+    f();
+    return round((Date.now() - t) / 1000);
+  };
+  const withPreview = fleetUp(ck, work, "no-op with preview", { preview: true });
+  const typeChecked = fleetUp(ck, work, "no-op, type-checked program", { env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } });
+  const transpiled = fleetUp(ck, work, "no-op, transpile-only program", { env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
+  const noCheckpoints = fleetUp(ck, work, "no-op, no intermediate checkpoints", { env: { PULUMI_SKIP_CHECKPOINTS: "true" } });
+  const fleet = resolved(ck.dir, `${ck.registry}/fleet`);
+  const inputs = [...fleet.families.map((f) => [f.dockerfile, `dockerfiles/${f.lock}`]), ...fleet.services.map((s) => [s.source!, "dockerfiles/service.Dockerfile"])];
+  const stageRoot = path.join(work, "stage-timing");
+  const stageAll = () => {
+    for (const f of fleet.families) {
+      const text = fs.readFileSync(path.join(ck.dir, f.dockerfile), "utf8");
+      const wanted = [...contextPaths(text, { LOCK: f.lock }), ".dockerignore"];
+      stageContext(contextFilesOf(path.join(ck.dir, "dockerfiles")).filter((x) => wanted.some((w) => w === "." || x.rel === w || x.rel.startsWith(`${w}/`))), stageRoot);
+    }
+    for (const s of fleet.services) stageContext(contextFilesOf(path.join(ck.dir, s.source!)), stageRoot);
+  };
+  return {
+    noopSeconds: noop.seconds,
+    phases: noop.parts,
+    alone: {
+      "pulumi CLI start (pulumi version)": round(must("pulumi", ["version"], { cwd: ck.dir, env: ck.env }).seconds),
+      "pulumi preview (no changes)": round(must("pulumi", ["preview", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env }).seconds),
+      "no-op up with the preview pass": withPreview.seconds,
+      "no-op up with ts-node type-checking the program": typeChecked.seconds,
+      "no-op up with ts-node only transpiling the program": transpiled.seconds,
+      "no-op up without intermediate state checkpoints (PULUMI_SKIP_CHECKPOINTS)": noCheckpoints.seconds,
+      [`git lookups for ${inputs.length} images (fresh process)`]: time(() => {
+        const rev = gitRevisions(ck.dir);
+        for (const i of inputs) rev(i);
+      }),
+      [`staging and hashing ${inputs.length} contexts, first time`]: time(stageAll),
+      [`staging and hashing ${inputs.length} contexts, already staged`]: time(stageAll),
+    },
+    countsOfTheExtraRuns: { withPreview: [withPreview.imagesBuilt, withPreview.containersReplaced], typeChecked: [typeChecked.imagesBuilt, typeChecked.containersReplaced], transpiled: [transpiled.imagesBuilt, transpiled.containersReplaced], noCheckpoints: [noCheckpoints.imagesBuilt, noCheckpoints.containersReplaced] },
+    phasesOfTheExtraRuns: { withPreview: withPreview.parts, typeChecked: typeChecked.parts, transpiled: transpiled.parts, noCheckpoints: noCheckpoints.parts },
+  };
+}
+
+/** The checkout's bench stack resolved with its images under `registry`. */
+export function resolved(dir: string, registry: string): ResolvedFleet {
+  const { file, raw } = readStackConfig(dir, STACK);
+  return resolveFleet({
+    stack: STACK,
+    stackFile: file,
+    config: decodeStackConfig({ ...raw, registry }, file),
+    projectDir: dir,
+    revisionOf: gitRevisions(dir),
+    pipCaFile: pipCaFile(),
+    catalog: buildCatalog(undefined, require(path.join(dir, "catalog/services.ts")).SERVICES),
+  });
+}
+
+/** One `docker buildx bake` + `docker compose up -d --wait` of the same stack, timed, with counts from their output. */
+export function peerUp(ck: Checkout, buildx: string, compose: string, label: string): Row {
+  const fleet = resolved(ck.dir, `${ck.registry}/peer`);
+  fs.writeFileSync(path.join(ck.dir, "bench.bake.json"), `${JSON.stringify(bakeFile(fleet, ck.dir), null, 2)}\n`);
+  fs.writeFileSync(path.join(ck.dir, "bench.compose.json"), `${JSON.stringify(composeFile(fleet, `fleet-${STACK}-peer`), null, 2)}\n`);
+  // docker-build pushes no provenance attestation; neither does bake here, so both push the same.
+  const env = { ...ck.env, BUILDX_NO_DEFAULT_ATTESTATIONS: "1" };
+  // bake asks before reading a file outside the project: the pip-ca secret, when there is one.
+  const allow = fleet.pipCaFile ? [`--allow=fs.read=${fleet.pipCaFile}`] : [];
+  const bake = must(buildx, ["bake", "--builder", BUILDER, "-f", "bench.bake.json", "--progress", "rawjson", ...allow], { cwd: ck.dir, env, timeoutSeconds: 7200 });
+  const up = must(compose, ["-f", "bench.compose.json", "--progress", "plain", "up", "-d", "--wait", "--pull", "always"], { cwd: ck.dir, env, timeoutSeconds: 3600 });
+  return {
+    tool: "bake + compose",
+    case: label,
+    services: ck.services,
+    seconds: round(bake.seconds + up.seconds),
+    imagesBuilt: bakeTargetsBuilt(bake.stderr + bake.stdout).length,
+    containersReplaced: composeContainersReplaced(up.stderr + up.stdout).length,
+    parts: { bake: round(bake.seconds), "compose up --wait": round(up.seconds) },
+  };
+}
+
+export function peerDown(ck: Checkout, compose: string): void {
+  must(compose, ["-f", "bench.compose.json", "down", "--volumes"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 600 });
+}
+
+/** The issue's goals as ratios of the 10-service rows. */
+function ratios(rows: readonly Row[]): Record<string, { value: number; goal: string; met: boolean }> {
+  const s = (tool: Row["tool"], c: string) => rows.find((r) => r.tool === tool && r.case === c && r.services === SERVICES.length)?.seconds ?? NaN;
+  const r = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  const noopOfCold = r(s("fleet", "no-op"), s("fleet", "cold"));
+  const noop = r(s("fleet", "no-op"), s("bake + compose", "no-op"));
+  const one = r(s("fleet", "one service changed"), s("bake + compose", "one service changed"));
+  const cold = r(s("fleet", "cold"), s("bake + compose", "cold"));
+  return {
+    "fleet no-op / fleet cold": { value: noopOfCold, goal: "<= 0.05", met: noopOfCold <= 0.05 },
+    "fleet no-op / peers' no-op": { value: noop, goal: "<= 2", met: noop <= 2 },
+    "fleet one-service / peers' one-service": { value: one, goal: "<= 1.5", met: one <= 1.5 },
+    "fleet cold / peers' cold": { value: cold, goal: "<= 1.2", met: cold <= 1.2 },
+  };
+}
+
+/** No-op and one-service seconds by number of services, per tool, and the growth per added service. */
+function scaleTable(rows: readonly Row[]): unknown[] {
+  const out: unknown[] = [];
+  for (const tool of ["fleet", "bake + compose"] as const) {
+    for (const c of ["no-op", "one service changed"]) {
+      const pts = rows.filter((r) => r.tool === tool && r.case === c).map((r) => ({ services: r.services, seconds: r.seconds }));
+      if (pts.length < 2) continue;
+      const [a, b] = [pts[0], pts[pts.length - 1]];
+      out.push({ tool, case: c, points: pts, secondsPerAddedService: round(((b.seconds - a.seconds) / (b.services - a.services)) * 100) / 100, ratioOfTimes: round(b.seconds / a.seconds), ratioOfServices: b.services / a.services });
+    }
+  }
+  return out;
+}
+
+function machine(): string {
+  return `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.cpus()[0]?.model ?? "unknown cpu"}, ${os.type()} ${os.release()}`;
+}
+
+const firstLine = (s: string) => s.trim().split("\n")[0];
+
+function print(report: { machine: string; rows: readonly Row[]; ratios: Record<string, { value: number; goal: string; met: boolean }>; noopBreakdown: Record<string, unknown> }): void {
+  console.log(`machine: ${report.machine}\n`);
+  console.log("| tool | services | case | seconds | images built | containers replaced |\n|---|---|---|---|---|---|");
+  for (const r of report.rows) console.log(`| ${r.tool} | ${r.services} | ${r.case} | ${r.seconds.toFixed(1)} | ${r.imagesBuilt} | ${r.containersReplaced} |`);
+  console.log("\n| goal | value | target | met |\n|---|---|---|---|");
+  for (const [k, v] of Object.entries(report.ratios)) console.log(`| ${k} | ${v.value} | ${v.goal} | ${v.met ? "yes" : "no"} |`);
+  console.log(`\nno-op breakdown:\n${JSON.stringify(report.noopBreakdown, null, 2)}`);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`bench: ${(err as Error).message}`);
+    process.exit(1);
+  });
+}

@@ -13,5 +13,6 @@ bash scripts/infra.sh
 bash scripts/toolchain.sh
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 npx ts-node --transpile-only cli/main.ts recover --stack "$stack"
-pulumi up --stack "$stack" --yes --non-interactive "$@"
+# --yes answers the preview's question before anyone reads it: skip that second program run.
+pulumi up --stack "$stack" --yes --skip-preview --non-interactive "$@"
 pulumi stack output --stack "$stack" services --json
