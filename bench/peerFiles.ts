@@ -126,7 +126,7 @@ export function composeFile(fleet: ResolvedFleet, project: string): ComposeFile 
     (volumes as Record<string, { name: string; labels: Record<string, string> }>)[volume] = { name: `${project}-${volume}`, labels: { "dev.fleet.service": s.name } };
     const spec = runSpec(s);
     services[s.slug] = {
-      image: s.image.kind === "build" ? `${s.image.repository}:${s.image.tag}` : s.image.ref,
+      image: s.image.kind === "build" ? `${s.image.repository}:${s.image.tag}` : s.image.kind === "pinned" ? s.image.ref : `${fleet.registry}/${s.slug}`,
       user: spec.user,
       environment: { ...spec.env },
       ports: [s.ports.service, s.ports.health].map((port) => ({ target: port, published: String(port), host_ip: fleet.bindAddress, protocol: "tcp" })),
