@@ -39,6 +39,9 @@ export const STACK_KEYS = {
   healthTimeoutSeconds: "integer",
   buildOnPreview: "boolean",
   retainVolumes: "boolean",
+  scanSeverity: "string",
+  scanFailOnUnfixed: "boolean",
+  scanDbDir: "string",
 } as const;
 
 /** A stack key's name without the `fleet:` namespace. */
@@ -72,6 +75,9 @@ export const stackSchema = z
     healthTimeoutSeconds: wholeNumber(10, 3600),
     buildOnPreview: bool,
     retainVolumes: bool,
+    scanSeverity: z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"], { error: "must be LOW, MEDIUM, HIGH or CRITICAL (the lowest severity that stops an image)" }),
+    scanFailOnUnfixed: bool,
+    scanDbDir: text("a directory holding a Trivy database (db/trivy.db and db/metadata.json)").optional(),
   })
   .refine((c) => (c.baseImage === undefined) !== (c.baseImageFile === undefined), {
     error: "set exactly one of fleet:baseImage (a pinned reference) or fleet:baseImageFile (a file holding one)",
