@@ -13,6 +13,11 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$SCRIPT_DIR/env.sh"
 
+# The deployment runs this for each service at once: one install at a time, the others wait for it.
+mkdir -p "$FLEET_CACHE/toolchain"
+exec 9>"$FLEET_CACHE/toolchain/.supply-tools.lock"
+flock 9
+
 SYFT_VERSION=1.18.1
 TRIVY_VERSION=0.74.0
 

@@ -49,9 +49,14 @@ async function scan(req: { service: string; image: string; severity: Severity; f
   const { trivy } = supplyTools(PROJECT);
   // With a database directory given, Trivy uses the database there and never downloads one.
   const db = req.dbDir ? ["--cache-dir", path.resolve(PROJECT, req.dbDir), "--skip-db-update", "--skip-java-db-update", "--offline-scan"] : ["--cache-dir", path.join(CACHE, "trivy")];
+  // Layers are analysed in memory: the on-disk layer cache is one bolt file that concurrent scans
+  // would wait on. The database is opened read-only, so scans with a given one run side by side;
+  // Trivy's own database may be downloaded or updated by the scan, so those scans take turns.
+  const args = ["image", "--quiet", "--format", "json", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
+  const lock = path.join(CACHE, "trivy.lock");
   const report = exec(
-    trivy,
-    ["image", "--quiet", "--format", "json", "--scanners", "vuln", "--image-src", "remote", ...db, req.image],
+    req.dbDir ? trivy : "flock",
+    req.dbDir ? args : [lock, trivy, ...args],
     { TRIVY_INSECURE: String(isLoopbackRegistry(req.image)), TRIVY_DISABLE_TELEMETRY: "true" },
     `trivy on ${req.image}`,
   );
