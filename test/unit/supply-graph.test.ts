@@ -33,8 +33,8 @@ describe("the supply chain in the resource graph", function () {
     assert.deepEqual([gate.inputs.severity, gate.inputs.failOnUnfixed, gate.inputs.dbDir, gate.inputs.allowlist], ["HIGH", false, "", []]);
     const report = all.find((r) => r.type === REPORT && r.name.endsWith("central-error-bus-report"))!;
     assert.equal(report.inputs.url, "http://127.0.0.1:9100/sbom", "UnifiedObservabilityCenter's service port");
-    const container = all.find((r) => r.type === "docker:index/container:Container" && r.name.endsWith("central-error-bus-container"))!;
-    assert.ok((container.inputs.envs as string[]).includes(`FLEET_REVISION=${report.inputs.revision}`), "the revision the image was built from");
+    const image = all.find((r) => r.type === "docker-build:index:Image" && r.name.endsWith("central-error-bus-image"))!;
+    assert.equal(report.inputs.revision, image.inputs.buildArgs.FLEET_REVISION, "the revision the image was built from");
   });
 
   it("sends no report on a stack without the ObservabilityCenter, and still gates every digest", async () => {
