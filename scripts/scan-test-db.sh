@@ -20,6 +20,10 @@ builder=$(bash "$SCRIPT_DIR/go-tool.sh" trivy-db github.com/aquasecurity/trivy-d
 # Its GHSA source lists Go's standard packages at start-up (go list std), so go must be on PATH.
 command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
 rm -rf "$out/db" && mkdir -p "$out/db"
-"$builder" build --cache-dir "$list" --output-dir "$out/db" --only-update ghsa --update-interval 8760h >&2
+# The GHSA source also reads the CocoaPods spec tree that a vuln-list checkout has beside it; an
+# empty one is enough (git keeps no empty folder, so the tree is copied and it is added).
+tree=$(mktemp -d) && trap 'rm -rf "$tree"' EXIT
+cp -r "$list/." "$tree/" && mkdir -p "$tree/cocoapods-specs/Specs"
+"$builder" build --cache-dir "$tree" --output-dir "$out/db" --only-update ghsa --update-interval 8760h >&2
 [[ -s $out/db/trivy.db && -s $out/db/metadata.json ]] || { echo "scan-test-db.sh: no database written to $out/db" >&2; exit 1; }
 echo "$out"

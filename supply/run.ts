@@ -52,7 +52,7 @@ async function scan(req: { service: string; image: string; severity: Severity; f
   // Layers are analysed in memory: the on-disk layer cache is one bolt file that concurrent scans
   // would wait on. The database is opened read-only, so scans with a given one run side by side;
   // Trivy's own database may be downloaded or updated by the scan, so those scans take turns.
-  const args = ["image", "--quiet", "--format", "json", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
+  const args = ["image", "--quiet", "--format", "json", "--list-all-pkgs=false", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
   const lock = path.join(CACHE, "trivy.lock");
   const report = exec(
     req.dbDir ? trivy : "flock",
