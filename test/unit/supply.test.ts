@@ -141,3 +141,16 @@ describe("SBOMs and reports", () => {
     assert.match(r.stderr, /Ran [1-9]\d* tests?[\s\S]*OK/);
   });
 });
+
+describe("fleet sbom", () => {
+  const fleet = (...args: string[]) => spawnSync(path.join(REPO, "node_modules/.bin/ts-node"), ["--transpile-only", "cli/main.ts", "sbom", ...args], { cwd: REPO, encoding: "utf8", env: { ...process.env, PATH: "/usr/bin:/bin" } });
+
+  it("says in one line which option is missing or unknown, exit 2", () => {
+    const missing = fleet("--stack", "local");
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr.trim(), "fleet: sbom: --service is required (a service name, like CentralErrorBus)");
+    const unknown = fleet("--stack", "local", "--service", "X", "--format", "spdx");
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr.trim(), /^fleet: sbom: unknown option "--format"; allowed: --stack VALUE, --service VALUE, --out VALUE$/);
+  });
+});
