@@ -46,13 +46,13 @@ const sbomProvider: pulumi.dynamic.ResourceProvider = {
 /** The CycloneDX SBOM of one pushed image, kept in the registry beside it. */
 export class ImageSbom extends pulumi.dynamic.Resource {
   /** The image the SBOM describes. */
-  public readonly image!: pulumi.Output<string>;
+  declare public readonly image: pulumi.Output<string>;
   /** The SBOM artifact in the registry, `repo@sha256:...`. */
-  public readonly artifact!: pulumi.Output<string>;
+  declare public readonly artifact: pulumi.Output<string>;
   /** How many components it lists. */
-  public readonly components!: pulumi.Output<number>;
+  declare public readonly components: pulumi.Output<number>;
   /** Components per package type (deb, pypi...). */
-  public readonly byType!: pulumi.Output<Record<string, number>>;
+  declare public readonly byType: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: ImageSbomArgs, opts?: pulumi.CustomResourceOptions) {
     super(sbomProvider, name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts, "fleet", "ImageSbom");

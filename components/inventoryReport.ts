@@ -61,11 +61,11 @@ const reportProvider: pulumi.dynamic.ResourceProvider = {
 /** One service's report to the ObservabilityCenter, sent after its container is healthy. */
 export class InventoryReport extends pulumi.dynamic.Resource {
   /** Whether the ObservabilityCenter accepted it. */
-  public readonly delivered!: pulumi.Output<boolean>;
+  declare public readonly delivered: pulumi.Output<boolean>;
   /** When it was sent, ISO 8601. */
-  public readonly at!: pulumi.Output<string>;
+  declare public readonly at: pulumi.Output<string>;
   /** Why it was not delivered, or "". */
-  public readonly error!: pulumi.Output<string>;
+  declare public readonly error: pulumi.Output<string>;
 
   constructor(name: string, args: InventoryReportArgs, opts?: pulumi.CustomResourceOptions) {
     super(reportProvider, name, { ...args, delivered: undefined, at: undefined, error: undefined }, opts, "fleet", "InventoryReport");

@@ -65,11 +65,11 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
  */
 export class ScanGate extends pulumi.dynamic.Resource {
   /** The image that passed. */
-  public readonly image!: pulumi.Output<string>;
+  declare public readonly image: pulumi.Output<string>;
   /** How many findings the scanner reported (any severity). */
-  public readonly findings!: pulumi.Output<number>;
+  declare public readonly findings: pulumi.Output<number>;
   /** Findings the allowlist let through, `id in package (until date)`. */
-  public readonly allowed!: pulumi.Output<string[]>;
+  declare public readonly allowed: pulumi.Output<string[]>;
 
   constructor(name: string, args: ScanGateArgs, opts?: pulumi.CustomResourceOptions) {
     super(gateProvider, name, { ...args, allowlist: [...args.allowlist], findings: undefined, allowed: undefined }, opts, "fleet", "ScanGate");
