@@ -47,16 +47,19 @@ async function sbom(req: { image: string }) {
 /** Scans the image with Trivy and applies the gate; a failing gate is one line per finding. */
 async function scan(req: { service: string; image: string; severity: Severity; failOnUnfixed: boolean; dbDir: string; allowlist: AllowEntry[] }) {
   const { trivy } = supplyTools(PROJECT);
-  // With a database directory given, Trivy uses the database there and never downloads one.
-  const db = req.dbDir ? ["--cache-dir", path.resolve(PROJECT, req.dbDir), "--skip-db-update", "--skip-java-db-update", "--offline-scan"] : ["--cache-dir", path.join(CACHE, "trivy")];
+  // With a database directory given (fleet:scanDbDir, else FLEET_SCAN_DB_DIR: the test runs set it
+  // for every stack, since Trivy's own database cannot be downloaded there), Trivy uses the
+  // database in it and never downloads one.
+  const dbDir = req.dbDir || process.env.FLEET_SCAN_DB_DIR || "";
+  const db = dbDir ? ["--cache-dir", path.resolve(PROJECT, dbDir), "--skip-db-update", "--skip-java-db-update", "--offline-scan"] : ["--cache-dir", path.join(CACHE, "trivy")];
   // Layers are analysed in memory: the on-disk layer cache is one bolt file that concurrent scans
   // would wait on. The database is opened read-only, so scans with a given one run side by side;
   // Trivy's own database may be downloaded or updated by the scan, so those scans take turns.
   const args = ["image", "--quiet", "--format", "json", "--list-all-pkgs=false", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
   const lock = path.join(CACHE, "trivy.lock");
   const report = exec(
-    req.dbDir ? trivy : "flock",
-    req.dbDir ? args : [lock, trivy, ...args],
+    dbDir ? trivy : "flock",
+    dbDir ? args : [lock, trivy, ...args],
     { TRIVY_INSECURE: String(isLoopbackRegistry(req.image)), TRIVY_DISABLE_TELEMETRY: "true" },
     `trivy on ${req.image}`,
   );
