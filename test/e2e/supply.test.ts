@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Registry, summariseSbom } from "../../supply";
-import { checkout, diagnostics, engineEnv, get, must, run } from "../support/engine";
+import { checkout, diagnostics, engineEnv, get, must, run, testStack } from "../support/engine";
 
 /**
  * The supply chain for real: syft, Trivy, the registry, BuildKit, the Docker engine and the Pulumi
@@ -56,26 +56,13 @@ describe("supply chain: an SBOM and a vulnerability gate for every digest, repor
   before(function () {
     dir = checkout(path.join(work, "checkout"), "0022");
     must("bash", ["scripts/infra.sh"], { cwd: dir, env, timeoutSeconds: 1800 });
-    // A Docker engine of its own: the containers of this stack never meet anyone else's.
-    const dockerHost = must("bash", ["scripts/engine.sh", "up", "docker", "supply"], { cwd: dir, env, timeoutSeconds: 600 }).stdout.trim().split("\n").pop()!;
+    // A Docker engine of its own, emptied first: the containers of this stack never meet anyone else's.
+    const t = testStack(dir, env, { stack: STACK, engine: "supply", bindAddress: BIND, config: { scanDbDir: ".fleet/trivy-test" } });
     engine = true;
-    env = { ...env, DOCKER_HOST: dockerHost };
+    env = { ...env, DOCKER_HOST: t.dockerHost };
     const tools = must("bash", ["scripts/supply-tools.sh"], { cwd: dir, env, timeoutSeconds: 3600 });
     results.toolsSeconds = tools.seconds;
     must("bash", ["scripts/scan-test-db.sh", path.join(dir, ".fleet/trivy-test")], { cwd: dir, env, timeoutSeconds: 3600 });
-    const local = fs.readFileSync(path.join(dir, "Pulumi.local.yaml"), "utf8");
-    const settings = [
-      `  fleet:registry: 127.0.0.1:5000/${STACK}`,
-      `  fleet:bindAddress: ${BIND}`,
-      `  fleet:dockerHost: ${dockerHost}`,
-      `  fleet:scanDbDir: .fleet/trivy-test`,
-    ];
-    const stackFile = local
-      .split("\n")
-      .filter((l) => !/^  fleet:(registry|bindAddress|dockerHost):/.test(l) && !l.startsWith("encryptionsalt"))
-      .join("\n")
-      .replace(/^config:\n/m, `config:\n${settings.join("\n")}\n`);
-    fs.writeFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), stackFile);
     must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
   });
 
