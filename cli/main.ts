@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   release: async () => (await import("./release")).command,
   review: async () => (await import("./review")).command,
   rollback: async () => (await import("./rollback")).command,
+  sbom: async () => (await import("./sbom")).command,
 };
 
 function usage(): string {

@@ -7,6 +7,9 @@ import { ContextFile, contextFilesOf, stageContext } from "../source/stage";
 import { ResolvedFleet } from "../stack";
 import { FamilyImage } from "./familyImage";
 import { PrevTag } from "./prevTag";
+import { ImageSbom } from "./imageSbom";
+import { InventoryReport } from "./inventoryReport";
+import { ScanGate } from "./scanGate";
 import { ServiceContainer } from "./serviceContainer";
 import { ServiceImage } from "./serviceImage";
 import { StackImages } from "./stackImages";
@@ -31,6 +34,12 @@ export interface ServiceOutput {
   readonly ports: { readonly service: number; readonly health: number };
   /** Where the service's /health answers. */
   readonly healthUrl: string;
+  /** The image's CycloneDX SBOM in the registry, `repo@sha256:...` (`npm run fleet -- sbom` prints it). */
+  readonly sbom: string;
+  /** How many components the SBOM lists. */
+  readonly sbomComponents: number;
+  /** Whether the ObservabilityCenter has this digest: "delivered", "failed: <why>" (sent again on the next up), or "no ObservabilityCenter on this stack". */
+  readonly reported: string;
 }
 
 /**
@@ -105,8 +114,12 @@ export class Fleet extends pulumi.ComponentResource {
     for (const s of fleet.imagesOnly) imageOf(s);
 
     const services: Record<string, pulumi.Output<ServiceOutput>> = {};
+    const containers = new Map<string, { container: ServiceContainer; sbom: ImageSbom }>();
     for (const s of fleet.services) {
       const image = imageOf(s);
+      // Every digest gets an SBOM and passes the vulnerability gate before its container is touched.
+      const sbom = new ImageSbom(`${name}-${s.slug}-sbom`, { image, projectDir }, child);
+      const gate = new ScanGate(`${name}-${s.slug}-scan`, { service: s.name, image, ...fleet.scan, projectDir }, child);
       const container = new ServiceContainer(
         `${name}-${s.slug}`,
         {
@@ -119,13 +132,48 @@ export class Fleet extends pulumi.ComponentResource {
           healthTimeoutSeconds: fleet.healthTimeoutSeconds,
           retainVolume: fleet.retainVolumes,
           labels,
+          gates: [gate, sbom],
         },
         { ...child, provider },
       );
       new PrevTag(`${name}-${s.slug}-prev`, { image }, { ...child, dependsOn: [container] });
+      containers.set(s.name, { container, sbom });
+    }
+
+    // After a container is healthy on a new digest, the ObservabilityCenter (plan phase 5) is told.
+    const center = fleet.services.find((s) => s.name === OBSERVABILITY_CENTER);
+    for (const s of fleet.services) {
+      const { container, sbom } = containers.get(s.name)!;
+      const sent = center
+        ? new InventoryReport(
+            `${name}-${s.slug}-report`,
+            {
+              url: `http://${fleet.bindAddress === "0.0.0.0" ? "127.0.0.1" : fleet.bindAddress}:${center.ports.service}/sbom`,
+              service: s.name,
+              machine: fleet.machine,
+              stack: fleet.stack,
+              image: container.image,
+              revision: s.image.kind === "build" ? s.image.revision.sha : "pinned",
+              projectDir,
+            },
+            { ...child, dependsOn: [container, containers.get(center.name)!.container] },
+          )
+        : undefined;
+      const report = sent
+        ? pulumi.all([sent.delivered, sent.error]).apply(([ok, error]) => (ok ? "delivered" : `failed: ${error}; sent again on the next up`))
+        : pulumi.output(`no ${OBSERVABILITY_CENTER} on this stack`);
       services[s.name] = pulumi
-        .all([container.image, container.containerName, container.healthUrl])
-        .apply(([img, cname, healthUrl]) => ({ image: img, digest: img.slice(img.lastIndexOf("@") + 1), container: cname, ports: s.ports, healthUrl }));
+        .all([container.image, container.containerName, container.healthUrl, sbom.artifact, sbom.components, report])
+        .apply(([img, cname, healthUrl, sbomRef, components, reported]) => ({
+          image: img,
+          digest: img.slice(img.lastIndexOf("@") + 1),
+          container: cname,
+          ports: s.ports,
+          healthUrl,
+          sbom: sbomRef,
+          sbomComponents: components,
+          reported,
+        }));
     }
 
     this.families = pulumi.all(Object.fromEntries(familyRefs));
@@ -134,6 +182,9 @@ export class Fleet extends pulumi.ComponentResource {
     this.registerOutputs({ families: this.families, services: this.services, images: this.images });
   }
 }
+
+/** The service that receives every service's SBOM and digest (plan phase 5). */
+const OBSERVABILITY_CENTER = "UnifiedObservabilityCenter";
 
 /** The files a family build reads: what its Dockerfile COPYs from dockerfiles/, and its .dockerignore. */
 export function familyContext(projectDir: string, dockerfile: string, lock: string): ContextFile[] {

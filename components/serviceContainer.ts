@@ -25,6 +25,9 @@ export interface ServiceContainerArgs {
   readonly retainVolume?: boolean;
   /** Labels that name the stack and machine, put on the container, its volume and its canaries. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Resources that must succeed for this digest before the container is created or replaced
+   * (the vulnerability gate, the SBOM). Defaults to none. */
+  readonly gates?: readonly pulumi.Resource[];
 }
 
 /**
@@ -113,7 +116,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
       },
       // A fixed host port cannot be held by two containers, so the old one goes first; the canary
       // has already proved the new image healthy with these settings, which keeps that gap to a restart.
-      { ...child, deleteBeforeReplace: true, dependsOn: [canary] },
+      { ...child, deleteBeforeReplace: true, dependsOn: [canary, ...(args.gates ?? [])] },
     );
     new PidsLimit(`${name}-pids`, { containerId: container.id, limit: spec.pidsLimit, dockerHost: args.dockerHost }, child);
 

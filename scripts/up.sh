@@ -11,6 +11,8 @@ source scripts/env.sh
 stack=${FLEET_STACK:-local}
 bash scripts/infra.sh
 bash scripts/toolchain.sh
+# syft and Trivy, which the deployment runs for every new digest (compiled once, then cached).
+bash scripts/supply-tools.sh >/dev/null
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 npx ts-node --transpile-only cli/main.ts recover --stack "$stack"
 # --yes answers the preview's question before anyone reads it: skip that second program run.

@@ -4,6 +4,8 @@ import { buildCatalog, Catalog, CatalogService, lineage, Machine, runsOn } from 
 import { FleetInputError, problem, show } from "../errors";
 import { GpuRequest, gpuRequest, Limits, limitsFor, loadProfile, Profile, profileEnv } from "../profiles";
 import { Revision, RevisionOf, revisionTag } from "../source/git";
+import { AllowEntry, loadAllowlist } from "../supply/allowlist";
+import { Severity } from "../supply/findings";
 import { PINNED_REF, StackConfig } from "./schema";
 
 /** How an image is built from source here. */
@@ -98,6 +100,8 @@ export interface ResolvedFleet {
   readonly retainVolumes: boolean;
   /** A CA bundle that pip inside builds must trust (a TLS-inspecting proxy), or undefined. */
   readonly pipCaFile?: string;
+  /** The vulnerability gate every new digest passes (security/allowlist.yaml and fleet:scan*). */
+  readonly scan: { readonly severity: Severity; readonly failOnUnfixed: boolean; readonly dbDir: string; readonly allowlist: readonly AllowEntry[] };
   /** Families to build, parents first. Only those some built service needs. */
   readonly families: readonly ResolvedFamily[];
   readonly services: readonly ResolvedService[];
@@ -123,6 +127,8 @@ export interface FleetInput {
   readonly profile?: Profile;
   /** A CA bundle for pip inside builds; taken from the environment by the caller. */
   readonly pipCaFile?: string;
+  /** Today, for allowlist expiry. Defaults to now. */
+  readonly today?: Date;
 }
 
 /** `ModelOpsCoordinator` -> `model-ops-coordinator`. */
@@ -164,6 +170,8 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     problems.push(problem(profileFile, "limits", `the ${enabled.length} services of stack ${input.stack} need ${needMiB} MiB together, more than machine.memoryMiB (${profile.machine.memoryMiB})`));
   }
   const baseImage = readBaseImage(c, projectDir, file, input.stack, problems);
+  const allowlist = collect(problems, () => loadAllowlist(projectDir, input.today ?? new Date()), []);
+  if (c.scanDbDir && !isDir(projectDir, c.scanDbDir)) problems.push(problem(file, "fleet:scanDbDir", "must be an existing directory (relative to the project) holding db/trivy.db", c.scanDbDir));
   if (problems.length) throw new FleetInputError(problems);
 
   const services = enabled.map((s) => resolveService(s, c, profile, input));
@@ -196,6 +204,7 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     buildOnPreview: c.buildOnPreview,
     retainVolumes: c.retainVolumes,
     pipCaFile: input.pipCaFile,
+    scan: { severity: c.scanSeverity, failOnUnfixed: c.scanFailOnUnfixed, dbDir: c.scanDbDir ?? "", allowlist },
     families,
     services,
     imagesOnly,
@@ -304,4 +313,23 @@ function sourceProblems(projectDir: string, dir: string, key: string): string[] 
   if (!fs.existsSync(full) || !fs.statSync(full).isDirectory()) return ["must be an existing directory (relative to the project)"];
   const needs = ["requirements.lock", "app/__main__.py"].filter((f) => !fs.existsSync(path.join(full, f)));
   return needs.length ? [`must hold what dockerfiles/service.Dockerfile builds, but ${needs.join(" and ")} ${needs.length > 1 ? "are" : "is"} missing (see examples/reference-service for ${key}'s layout)`] : [];
+}
+
+/** Runs `read`; its FleetInputError's problems join `problems` and `fallback` is returned instead. */
+function collect<T>(problems: string[], read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof FleetInputError)) throw e;
+    problems.push(...e.problems);
+    return fallback;
+  }
+}
+
+function isDir(projectDir: string, dir: string): boolean {
+  try {
+    return fs.statSync(path.resolve(projectDir, dir)).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -41,6 +41,9 @@ export const STACK_KEYS = {
   retainVolumes: "boolean",
   buildCatalog: "boolean",
   imagesFrom: "string",
+  scanSeverity: "string",
+  scanFailOnUnfixed: "boolean",
+  scanDbDir: "string",
 } as const;
 
 /** A stack key's name without the `fleet:` namespace. */
@@ -79,6 +82,9 @@ export const stackSchema = z
       .string({ error: "must name the stack that builds the images, like organization/fleet/mainpc" })
       .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/, { error: "must name the stack that builds the images, like organization/fleet/mainpc (or just mainpc)" })
       .optional(),
+    scanSeverity: z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"], { error: "must be LOW, MEDIUM, HIGH or CRITICAL (the lowest severity that stops an image)" }),
+    scanFailOnUnfixed: bool,
+    scanDbDir: text("a directory holding a Trivy database (db/trivy.db and db/metadata.json)").optional(),
   })
   .refine((c) => (c.baseImage === undefined) !== (c.baseImageFile === undefined), {
     error: "set exactly one of fleet:baseImage (a pinned reference) or fleet:baseImageFile (a file holding one)",

@@ -29,7 +29,7 @@ const validProfile: fc.Arbitrary<Profile> = fc
   .filter((p) => profileSchema.safeParse(p).success && profileProblems(p, "gen").length === 0);
 
 const stackConfig = (machine: string, extra: Record<string, string> = {}) =>
-  decodeStackConfig({ machine, profile: "gen", registry: "127.0.0.1:5000/fleet", baseImage: PINNED_BASE, cpuOnly: "false", dockerHost: "unix:///var/run/docker.sock", builder: "fleet", locks: "cuda", bindAddress: "127.0.0.1", publishAllInterfaces: "false", defaultSource: "examples/reference-service", healthTimeoutSeconds: "60", buildOnPreview: "false", retainVolumes: "true", ...extra }, "Pulumi.gen.yaml");
+  decodeStackConfig({ machine, profile: "gen", registry: "127.0.0.1:5000/fleet", baseImage: PINNED_BASE, cpuOnly: "false", dockerHost: "unix:///var/run/docker.sock", builder: "fleet", locks: "cuda", bindAddress: "127.0.0.1", publishAllInterfaces: "false", defaultSource: "examples/reference-service", healthTimeoutSeconds: "60", buildOnPreview: "false", retainVolumes: "true", scanSeverity: "HIGH", scanFailOnUnfixed: "false", ...extra }, "Pulumi.gen.yaml");
 const revisionOf = () => ({ sha: "a".repeat(40), created: "2026-01-01T00:00:00Z", dirty: false });
 
 describe("invariants", function () {

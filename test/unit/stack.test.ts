@@ -47,7 +47,7 @@ describe("stacks", () => {
   });
 
   it("decode engine values: integers, booleans and mappings", () => {
-    const c = decodeStackConfig({ machine: "local", profile: "local", registry: "r:5000/f", baseImage: PINNED_BASE, cpuOnly: "true", dockerHost: "unix:///x", builder: "b", locks: "cpu", bindAddress: "127.0.0.1", publishAllInterfaces: "false", defaultSource: "examples", healthTimeoutSeconds: "30", buildOnPreview: "false", retainVolumes: "true", images: "{}" }, "Pulumi.t.yaml");
+    const c = decodeStackConfig({ machine: "local", profile: "local", registry: "r:5000/f", baseImage: PINNED_BASE, cpuOnly: "true", dockerHost: "unix:///x", builder: "b", locks: "cpu", bindAddress: "127.0.0.1", publishAllInterfaces: "false", defaultSource: "examples", healthTimeoutSeconds: "30", buildOnPreview: "false", retainVolumes: "true", scanSeverity: "HIGH", scanFailOnUnfixed: "false", images: "{}" }, "Pulumi.t.yaml");
     assert.equal(c.cpuOnly, true);
     assert.equal(c.healthTimeoutSeconds, 30);
     assert.deepEqual(c.images, {});

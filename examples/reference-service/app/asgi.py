@@ -2,7 +2,8 @@
 
 One application object serves both listening sockets and routes by the local port: the health
 port answers only ``GET /health`` (so a probe never reaches service routes), the service port
-answers ``/`` and ``/info``. Every worker serves both ports, so a healthy answer means a worker
+answers ``/``, ``/info``, and the inventory routes ``POST /sbom`` and ``GET /inventory`` (see
+inventory.py; the ObservabilityCenter is the one the fleet reports to). Every worker serves both ports, so a healthy answer means a worker
 that also takes traffic is alive.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import os
 from typing import Any, Awaitable, Callable
 
+from . import inventory
 from .settings import Settings
 
 Scope = dict[str, Any]
@@ -70,7 +72,12 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     on_health_port = local_port == SETTINGS.health_port
     on_service_port = local_port == SETTINGS.service_port
 
-    if method != "GET":
+    if path == "/sbom" and on_service_port:
+        if method != "POST":
+            await _respond(send, 405, _json({"error": "method not allowed; POST a report here"}))
+        else:
+            await _receive_report(scope, receive, send)
+    elif method != "GET":
         await _respond(send, 405, _json({"error": "method not allowed"}))
     elif path == "/health" and on_health_port:
         await _respond(send, 200, HEALTH_BODY)
@@ -78,5 +85,32 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _respond(send, 200, _json({"service": SETTINGS.service_name}))
     elif path == "/info" and on_service_port:
         await _respond(send, 200, _json(info(SETTINGS)))
+    elif path == "/inventory" and on_service_port:
+        await _respond(send, 200, _json(inventory.inventory(inventory.data_dir())))
     else:
         await _respond(send, 404, _json({"error": "not found", "path": path}))
+
+
+async def _receive_report(scope: Scope, receive: Receive, send: Send) -> None:
+    headers = dict(scope.get("headers") or [])
+    if headers.get(b"content-type", b"").split(b";")[0].strip() != b"application/json":
+        await _respond(send, 415, _json({"error": "content-type: must be application/json"}))
+        return
+    raw = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        raw += message.get("body", b"")
+        if len(raw) > inventory.MAX_BODY:
+            await _respond(send, 413, _json({"error": f"body: must be at most {inventory.MAX_BODY} bytes"}))
+            return
+        if not message.get("more_body"):
+            break
+    try:
+        report = inventory.parse_report(bytes(raw))
+    except inventory.BadReport as err:
+        await _respond(send, err.status, _json({"error": str(err)}))
+        return
+    record = inventory.store(report, inventory.data_dir())
+    await _respond(send, 201, _json(record))

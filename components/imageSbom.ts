@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Inputs of an ImageSbom. */
+export interface ImageSbomArgs {
+  /** The image, `repo@sha256:...`; a new digest gets a new SBOM. */
+  readonly image: pulumi.Input<string>;
+  /** The project directory, whose supply/run.ts does the work (not part of the diff). */
+  readonly projectDir: string;
+}
+
+interface SbomState {
+  readonly image: string;
+  readonly projectDir: string;
+}
+
+/**
+ * Makes sure the image has a CycloneDX SBOM kept beside it in the registry (an OCI artifact whose
+ * subject is the image, tagged `sha256-<hex>.sbom`): reuses the one there, else runs syft on the
+ * pushed image and stores its output. Keyed by the digest only: an unchanged digest is never
+ * scanned again, and a checkout elsewhere does not count as a change. The methods are serialized
+ * into the state and run in a provider process, so they require what they use and capture nothing.
+ */
+const sbomProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id: string, olds: SbomState, news: SbomState) {
+    const changed = olds.image !== news.image;
+    return { changes: changed, replaces: changed ? ["image"] : [], deleteBeforeReplace: false };
+  },
+  async create(inputs: SbomState) {
+    const { spawnSync } = require("child_process") as typeof import("child_process");
+    const path = require("path") as typeof import("path");
+    const r = spawnSync(path.join(inputs.projectDir, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(inputs.projectDir, "supply", "run.ts"), "sbom"], {
+      cwd: inputs.projectDir,
+      input: JSON.stringify({ image: inputs.image }),
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0) throw new Error(`SBOM of ${inputs.image}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    return { id: `sbom-${inputs.image.slice(inputs.image.lastIndexOf("@") + 8, inputs.image.lastIndexOf("@") + 20)}`, outs: { ...inputs, ...out } };
+  },
+  async delete() {
+    // The SBOM stays in the registry beside its image, which is kept too (a rollback may need both).
+  },
+};
+
+/** The CycloneDX SBOM of one pushed image, kept in the registry beside it. */
+export class ImageSbom extends pulumi.dynamic.Resource {
+  /** The image the SBOM describes. */
+  declare public readonly image: pulumi.Output<string>;
+  /** The SBOM artifact in the registry, `repo@sha256:...`. */
+  declare public readonly artifact: pulumi.Output<string>;
+  /** How many components it lists. */
+  declare public readonly components: pulumi.Output<number>;
+  /** Components per package type (deb, pypi...). */
+  declare public readonly byType: pulumi.Output<Record<string, number>>;
+
+  constructor(name: string, args: ImageSbomArgs, opts?: pulumi.CustomResourceOptions) {
+    super(sbomProvider, name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts, "fleet", "ImageSbom");
+  }
+}

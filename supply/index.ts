@@ -1,0 +1,6 @@
+export * from "./allowlist";
+export * from "./cyclonedx";
+export * from "./findings";
+export * from "./gate";
+export * from "./registry";
+export * from "./report";

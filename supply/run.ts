@@ -1,0 +1,107 @@
+/**
+ * The supply-chain steps the deployment runs per digest, as a command the dynamic resources call
+ * (they run in a provider process of their own, so they hand the work to this project code):
+ *   ts-node supply/run.ts sbom|scan|report < request.json > result.json
+ * A step that fails prints its reason on stderr, one finding or problem a line, and exits 1.
+ */
+import { spawnSync } from "child_process";
+import * as os from "os";
+import * as path from "path";
+import { AllowEntry } from "./allowlist";
+import { summariseSbom } from "./cyclonedx";
+import { parseTrivyReport, Severity } from "./findings";
+import { decide } from "./gate";
+import { Registry, parseImageRef } from "./registry";
+import { reportBody } from "./report";
+import { isLoopbackRegistry, supplyTools } from "./tools";
+
+const PROJECT = path.resolve(__dirname, "..");
+const CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+
+/** Exits the step with a message for the user. */
+class StepError extends Error {}
+
+function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, ...env }, maxBuffer: 512 * 1024 * 1024 });
+  if (r.status !== 0) throw new StepError(`${what} failed (exit ${r.status ?? r.error?.message}):\n${(r.stderr ?? "").trim().split("\n").slice(-15).join("\n")}`);
+  return r.stdout;
+}
+
+/** The image's SBOM: the one kept beside it in the registry, or a new one from syft, stored there. */
+async function sbom(req: { image: string }) {
+  const registry = new Registry(parseImageRef(req.image).host);
+  const kept = await registry.getSbom(req.image);
+  if (kept) return { artifact: kept.artifact, ...summariseSbom(kept.sbom), generated: false };
+  const { syft } = supplyTools(PROJECT);
+  const doc = exec(
+    syft,
+    ["scan", `registry:${req.image}`, "--output", "cyclonedx-json@1.6", "--quiet"],
+    { SYFT_CHECK_FOR_APP_UPDATE: "false", SYFT_REGISTRY_INSECURE_USE_HTTP: String(isLoopbackRegistry(req.image)), SYFT_CACHE_DIR: path.join(CACHE, "syft") },
+    `syft on ${req.image}`,
+  );
+  const summary = summariseSbom(doc);
+  const artifact = await registry.putSbom(req.image, doc, { "org.opencontainers.image.created": new Date().toISOString(), "dev.fleet.sbom.generator": "syft 1.18.1" });
+  return { artifact, ...summary, generated: true };
+}
+
+/** Scans the image with Trivy and applies the gate; a failing gate is one line per finding. */
+async function scan(req: { service: string; image: string; severity: Severity; failOnUnfixed: boolean; dbDir: string; allowlist: AllowEntry[] }) {
+  const { trivy } = supplyTools(PROJECT);
+  // With a database directory given (fleet:scanDbDir, else FLEET_SCAN_DB_DIR: the test runs set it
+  // for every stack, since Trivy's own database cannot be downloaded there), Trivy uses the
+  // database in it and never downloads one.
+  const dbDir = req.dbDir || process.env.FLEET_SCAN_DB_DIR || "";
+  const db = dbDir ? ["--cache-dir", path.resolve(PROJECT, dbDir), "--skip-db-update", "--skip-java-db-update", "--offline-scan"] : ["--cache-dir", path.join(CACHE, "trivy")];
+  // Layers are analysed in memory: the on-disk layer cache is one bolt file that concurrent scans
+  // would wait on. The database is opened read-only, so scans with a given one run side by side;
+  // Trivy's own database may be downloaded or updated by the scan, so those scans take turns.
+  const args = ["image", "--quiet", "--format", "json", "--list-all-pkgs=false", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
+  const lock = path.join(CACHE, "trivy.lock");
+  const report = exec(
+    dbDir ? trivy : "flock",
+    dbDir ? args : [lock, trivy, ...args],
+    { TRIVY_INSECURE: String(isLoopbackRegistry(req.image)), TRIVY_DISABLE_TELEMETRY: "true" },
+    `trivy on ${req.image}`,
+  );
+  const findings = parseTrivyReport(report);
+  const verdict = decide(req.service, req.image, findings, req.allowlist, { severity: req.severity, failOnUnfixed: req.failOnUnfixed });
+  if (!verdict.pass) {
+    throw new StepError(
+      `fleet: ${req.service}: the vulnerability gate stopped ${req.image} (${verdict.blocking.length} finding${verdict.blocking.length > 1 ? "s" : ""} at ${req.severity} or above${req.failOnUnfixed ? "" : " with a fixed version"}); the running container was left as it was:\n` +
+        verdict.lines.join("\n") +
+        `\nupgrade the package, or accept a finding in security/allowlist.yaml (id, package, reason, expires)`,
+    );
+  }
+  return { findings: findings.length, allowed: verdict.allowed.map((a) => `${a.finding.id} in ${a.finding.package} (until ${a.entry.expires})`) };
+}
+
+/** POSTs the service's inventory record with its SBOM; never throws for an unreachable receiver. */
+async function report(req: { url: string; service: string; machine: string; stack: string; image: string; revision: string }) {
+  const at = new Date().toISOString();
+  try {
+    const kept = await new Registry(parseImageRef(req.image).host).getSbom(req.image);
+    if (!kept) return { delivered: false, at, error: `no SBOM is kept for ${req.image}` };
+    const body = JSON.stringify(reportBody({ ...req, sbom: kept.sbom }));
+    const r = await fetch(req.url, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: AbortSignal.timeout(30_000) });
+    if (!r.ok) return { delivered: false, at, error: `${req.url} answered ${r.status}: ${(await r.text()).slice(0, 300)}` };
+    return { delivered: true, at, error: "" };
+  } catch (e) {
+    return { delivered: false, at, error: `${req.url}: ${(e as Error).cause ?? (e as Error).message}` };
+  }
+}
+
+const STEPS: Record<string, (req: never) => Promise<unknown>> = { sbom, scan, report };
+
+async function main() {
+  const step = STEPS[process.argv[2]];
+  if (!step) throw new StepError(`usage: supply/run.ts ${Object.keys(STEPS).join("|")} < request.json`);
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const result = await step(JSON.parse(Buffer.concat(chunks).toString("utf8")) as never);
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof StepError ? e.message : e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});
