@@ -1,5 +1,8 @@
 import * as path from "path";
+import { familyBuildArgs } from "../components/familyImage";
+import { reproducibleBuildArgs } from "../components/images";
 import { runSpec } from "../components/runSpec";
+import { serviceBuildArgs, servicePlan } from "../components/serviceImage";
 import { ResolvedFleet } from "../stack";
 
 /**
@@ -92,19 +95,22 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
       context: rel(dockerfiles),
       dockerfile: path.relative(dockerfiles, path.join(projectDir, f.dockerfile)),
       ...(f.parent ? { contexts: { [f.parent]: `target:${f.parent}` } } : {}),
-      args: { BASE: f.parent ?? fleet.baseImage, LOCK: f.lock },
+      args: { ...familyBuildArgs(f, f.parent ?? fleet.baseImage), ...reproducibleBuildArgs(f.image) },
       ...common(f.image.repository, f.image.tag, f.image.labels),
     };
   }
-  for (const s of fleet.services) {
-    if (s.image.kind !== "build") continue;
-    const context = path.join(projectDir, s.source!);
+  // What the program builds: every service with a source (pinned ones too), and a catalog-building
+  // stack's other images.
+  for (const s of [...fleet.services, ...fleet.imagesOnly]) {
+    if (s.source === null) continue;
+    const plan = servicePlan(s);
+    const context = path.join(projectDir, s.source);
     target[s.slug] = {
       context: rel(context),
       dockerfile: path.relative(context, path.join(projectDir, "dockerfiles/service.Dockerfile")),
       contexts: { [s.family]: `target:${s.family}` },
-      args: { FAMILY: s.family, SERVICE_NAME: s.name, SERVICE_PORT: String(s.ports.service), HEALTH_PORT: String(s.ports.health), FLEET_REVISION: s.image.revision.sha },
-      ...common(s.image.repository, s.image.tag, s.image.labels),
+      args: { ...serviceBuildArgs(s, s.family), ...reproducibleBuildArgs(plan) },
+      ...common(plan.repository, plan.tag, plan.labels),
     };
   }
   return { group: { default: { targets: Object.keys(target) } }, target };

@@ -153,7 +153,6 @@ export class Fleet extends pulumi.ComponentResource {
               machine: fleet.machine,
               stack: fleet.stack,
               image: container.image,
-              revision: s.image.kind === "build" ? s.image.revision.sha : "pinned",
               projectDir,
             },
             { ...child, dependsOn: [container, containers.get(center.name)!.container] },

@@ -9,8 +9,6 @@ export interface InventoryReportArgs {
   readonly stack: string;
   /** The image the service now runs, `repo@sha256:...`. */
   readonly image: pulumi.Input<string>;
-  /** The git commit it was built from. */
-  readonly revision: string;
   /** The project directory, whose supply/run.ts does the work (not part of the diff). */
   readonly projectDir: string;
 }
@@ -21,28 +19,28 @@ interface ReportState {
   readonly machine: string;
   readonly stack: string;
   readonly image: string;
-  readonly revision: string;
   readonly projectDir: string;
   readonly delivered?: boolean;
 }
 
 /**
  * Tells the ObservabilityCenter what a service runs: `{service, machine, stack, image, digest,
- * revision, sbom}`. An unreachable or refusing receiver does not fail the update (the service is
+ * revision, sbom}`, the revision read from the image's own label (so a pin reports the commit its
+ * image was built from, and pinning the running digest sends nothing again). An unreachable or refusing receiver does not fail the update (the service is
  * healthy and running); the report is kept as undelivered, with the reason, and sent again on the
  * next up. The methods are serialized into the state and run in a provider process, so they
  * require what they use and capture nothing.
  */
 const reportProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: ReportState, news: ReportState) {
-    const changed = (["url", "service", "machine", "stack", "image", "revision"] as const).filter((k) => olds[k] !== news[k]);
+    const changed = (["url", "service", "machine", "stack", "image"] as const).filter((k) => olds[k] !== news[k]);
     if (olds.delivered !== true) changed.push("delivered" as never);
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
   },
   async create(inputs: ReportState) {
     const { spawnSync } = require("child_process") as typeof import("child_process");
     const path = require("path") as typeof import("path");
-    const request = { url: inputs.url, service: inputs.service, machine: inputs.machine, stack: inputs.stack, image: inputs.image, revision: inputs.revision };
+    const request = { url: inputs.url, service: inputs.service, machine: inputs.machine, stack: inputs.stack, image: inputs.image };
     const r = spawnSync(path.join(inputs.projectDir, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(inputs.projectDir, "supply", "run.ts"), "report"], {
       cwd: inputs.projectDir,
       input: JSON.stringify(request),

@@ -112,4 +112,25 @@ export class Registry {
     if (sha256(data) !== layer.digest) throw new Error(`registry: the SBOM blob of ${image} does not match its digest ${layer.digest}`);
     return { sbom: data.toString("utf8"), artifact: `${ref.host}/${ref.repository}@${sha256(body)}` };
   }
+
+  /**
+   * The git revision an image was built from: its `org.opencontainers.image.revision` label, read
+   * from the image's config in the registry ("unknown" when it has none). An index is read through
+   * its first image.
+   */
+  async revisionOf(image: string): Promise<string> {
+    const ref = parseImageRef(image);
+    const get = async (reference: string) => {
+      const r = await this.call("GET", `/${ref.repository}/manifests/${reference}`, { headers: { Accept: MANIFEST_TYPES.join(", ") } });
+      if (!r.ok) throw new Error(`registry: GET ${ref.repository}@${reference} answered ${r.status}`);
+      return (await r.json()) as { manifests?: { digest: string }[]; config?: { digest: string } };
+    };
+    let manifest = await get(ref.digest);
+    if (manifest.manifests?.length) manifest = await get(manifest.manifests[0].digest);
+    if (!manifest.config) return "unknown";
+    const config = await this.call("GET", `/${ref.repository}/blobs/${manifest.config.digest}`);
+    if (!config.ok) throw new Error(`registry: GET the config of ${image} answered ${config.status}`);
+    const labels = ((await config.json()) as { config?: { Labels?: Record<string, string> } }).config?.Labels ?? {};
+    return labels["org.opencontainers.image.revision"] ?? "unknown";
+  }
 }

@@ -76,12 +76,14 @@ async function scan(req: { service: string; image: string; severity: Severity; f
 }
 
 /** POSTs the service's inventory record with its SBOM; never throws for an unreachable receiver. */
-async function report(req: { url: string; service: string; machine: string; stack: string; image: string; revision: string }) {
+async function report(req: { url: string; service: string; machine: string; stack: string; image: string }) {
   const at = new Date().toISOString();
   try {
-    const kept = await new Registry(parseImageRef(req.image).host).getSbom(req.image);
+    const registry = new Registry(parseImageRef(req.image).host);
+    const kept = await registry.getSbom(req.image);
     if (!kept) return { delivered: false, at, error: `no SBOM is kept for ${req.image}` };
-    const body = JSON.stringify(reportBody({ ...req, sbom: kept.sbom }));
+    // The revision belongs to the image (a pinned one too), so it is read from the image itself.
+    const body = JSON.stringify(reportBody({ ...req, revision: await registry.revisionOf(req.image), sbom: kept.sbom }));
     const r = await fetch(req.url, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: AbortSignal.timeout(30_000) });
     if (!r.ok) return { delivered: false, at, error: `${req.url} answered ${r.status}: ${(await r.text()).slice(0, 300)}` };
     return { delivered: true, at, error: "" };
