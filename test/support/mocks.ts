@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
+import type { ResolvedFleet } from "../../stack";
+import { valueOf } from "./output";
 
 /** A resource the program registered, as the engine would have seen it. */
 export interface Registered {
@@ -50,4 +52,30 @@ export function recordResources(stack: string, stackOutputs: Readonly<Record<str
 export async function settled(): Promise<void> {
   // Outputs resolve on later ticks; a short pause lets every apply run in mock mode.
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** What the program registered for a stack under mocks, with its resolved fleet and outputs. */
+export interface ProgramRun {
+  readonly fleet: ResolvedFleet;
+  readonly registered: Registered[];
+  readonly outputs: { services: Record<string, any>; families: Record<string, string>; images: Record<string, string> };
+}
+
+/**
+ * Runs the program's config reader and Fleet for `stack` of `projectDir` under mocks, as the engine
+ * would run index.ts (without the preflight), and returns every registration once all settled.
+ * `stackOutputs` answers StackReferences by stack name.
+ */
+export async function runProgram(stack: string, projectDir: string, stackOutputs: Readonly<Record<string, Record<string, unknown>>> = {}): Promise<ProgramRun> {
+  const registered = recordResources(stack, stackOutputs);
+  const { readStackConfig } = await import("../../stack");
+  const { raw } = readStackConfig(projectDir, stack);
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v])));
+  const { loadFleet } = await import("../../config");
+  const { Fleet } = await import("../../components");
+  const fleet = loadFleet(projectDir);
+  const component = new Fleet("fleet", { fleet, projectDir });
+  const outputs = { services: await valueOf(component.services), families: await valueOf(component.families), images: await valueOf(component.images) };
+  await settled();
+  return { fleet, registered, outputs };
 }

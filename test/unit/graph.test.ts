@@ -1,8 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { fakeDigest, Registered, recordResources, settled } from "../support/mocks";
-import { valueOf } from "../support/output";
+import { fakeDigest, Registered, recordResources, runProgram } from "../support/mocks";
 import { PINNED_BASE, REPO, tempProject } from "../support/project";
 
 /** What one stack registers, found by type and name. */
@@ -17,18 +16,9 @@ const IMAGE = "docker-build:index:Image";
 const CONTAINER = "docker:index/container:Container";
 const profileEnv = (name: string) => Object.fromEntries(Object.entries(JSON.parse(fs.readFileSync(path.join(REPO, "profiles", `${name}.json`), "utf8")).env).map(([k, v]) => [k, String(v)]));
 
-/** Runs the program's config reader and Fleet for `stack` under mocks, and returns what it registered. */
+/** Runs the program for `stack` under mocks, and returns what it registered. */
 async function graphOf(stack: string, projectDir = tempProject(), stackOutputs: Record<string, Record<string, unknown>> = {}): Promise<Graph> {
-  const registered = recordResources(stack, stackOutputs);
-  const pulumi = await import("@pulumi/pulumi");
-  const { readStackConfig } = await import("../../stack");
-  const { raw } = readStackConfig(projectDir, stack);
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v])));
-  const { loadFleet } = await import("../../config");
-  const { Fleet } = await import("../../components");
-  const fleet = new Fleet("fleet", { fleet: loadFleet(projectDir), projectDir });
-  const outputs = { services: await valueOf(fleet.services), families: await valueOf(fleet.families), images: await valueOf(fleet.images) };
-  await settled();
+  const { registered, outputs } = await runProgram(stack, projectDir, stackOutputs);
   const of = (type: string) => registered.filter((r) => r.type === type);
   const named = (type: string, suffix: string) => {
     const hit = of(type).find((r) => r.name.endsWith(suffix));

@@ -3,26 +3,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { bakeFile, BakeFile, composeFile, ComposeFile } from "../../bench/peerFiles";
 import { ResolvedFleet } from "../../stack";
-import { Registered, recordResources, settled } from "../support/mocks";
+import { Registered, runProgram } from "../support/mocks";
 import { tempProject } from "../support/project";
 
 const IMAGE = "docker-build:index:Image";
 const CONTAINER = "docker:index/container:Container";
 
 /** The program's registrations for `stack` under mocks, and the fleet it resolved. */
-async function programOf(stack: string, projectDir: string): Promise<{ fleet: ResolvedFleet; registered: Registered[] }> {
-  const registered = recordResources(stack);
-  const pulumi = await import("@pulumi/pulumi");
-  const { readStackConfig } = await import("../../stack");
-  const { raw } = readStackConfig(projectDir, stack);
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v])));
-  const { loadFleet } = await import("../../config");
-  const { Fleet } = await import("../../components");
-  const fleet = loadFleet(projectDir);
-  new Fleet("fleet", { fleet, projectDir });
-  await settled();
-  return { fleet, registered };
-}
+const programOf = (stack: string, projectDir: string) => runProgram(stack, projectDir);
 
 describe("the peers' bake and compose files", function () {
   this.timeout(60000);

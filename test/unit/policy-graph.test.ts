@@ -2,8 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { strict as assert } from "assert";
 import { fleetPolicies, stackFacts } from "../../policy/policies";
 import { SERVICES } from "../../catalog";
-import { fakeDigest, Registered, recordResources, settled } from "../support/mocks";
-import { valueOf } from "../support/output";
+import { fakeDigest, Registered, runProgram } from "../support/mocks";
 import { tempProject } from "../support/project";
 
 /**
@@ -12,17 +11,9 @@ import { tempProject } from "../support/project";
  */
 async function graphOf(stack: string, images: Record<string, string> = {}): Promise<{ resources: Registered[]; config: Record<string, unknown> }> {
   const projectDir = tempProject();
-  const registered = recordResources(stack, { "organization/fleet/mainpc": { images } });
-  const pulumi = await import("@pulumi/pulumi");
   const { readStackConfig } = await import("../../stack");
-  const { raw } = readStackConfig(projectDir, stack);
-  const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v]));
-  pulumi.runtime.setAllConfig(config as Record<string, string>);
-  const { loadFleet } = await import("../../config");
-  const { Fleet } = await import("../../components");
-  const fleet = new Fleet("fleet", { fleet: loadFleet(projectDir), projectDir });
-  await valueOf(fleet.services);
-  await settled();
+  const config = Object.fromEntries(Object.entries(readStackConfig(projectDir, stack).raw).map(([k, v]) => [`fleet:${k}`, v]));
+  const { registered } = await runProgram(stack, projectDir, { "organization/fleet/mainpc": { images } });
   return { resources: registered, config };
 }
 

@@ -1,6 +1,5 @@
 import { strict as assert } from "assert";
-import { Registered, recordResources, settled } from "../support/mocks";
-import { valueOf } from "../support/output";
+import { runProgram } from "../support/mocks";
 import { tempProject } from "../support/project";
 
 const SBOM = "pulumi-nodejs:dynamic/fleet:ImageSbom";
@@ -8,19 +7,7 @@ const GATE = "pulumi-nodejs:dynamic/fleet:ScanGate";
 const REPORT = "pulumi-nodejs:dynamic/fleet:InventoryReport";
 
 /** What the program registers for `stack` under mocks. */
-async function registered(stack: string, projectDir = tempProject()): Promise<Registered[]> {
-  const all = recordResources(stack);
-  const pulumi = await import("@pulumi/pulumi");
-  const { readStackConfig } = await import("../../stack");
-  const { raw } = readStackConfig(projectDir, stack);
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v])));
-  const { loadFleet } = await import("../../config");
-  const { Fleet } = await import("../../components");
-  const fleet = new Fleet("fleet", { fleet: loadFleet(projectDir), projectDir });
-  await valueOf(fleet.services);
-  await settled();
-  return all;
-}
+const registered = async (stack: string, projectDir = tempProject()) => (await runProgram(stack, projectDir)).registered;
 
 describe("the supply chain in the resource graph", function () {
   this.timeout(60000);
