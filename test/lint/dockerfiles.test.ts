@@ -19,8 +19,8 @@ describe("Dockerfiles the program builds", function () {
   });
 
   it("are clean under hadolint with .hadolint.yaml", () => {
-    const files = fs.readdirSync(path.join(REPO, "dockerfiles")).filter((f) => /^(base-|family-).*\.Dockerfile$|^service\.Dockerfile$/.test(f));
-    assert.equal(files.length, 6, files.join(", "));
+    // The root family's, the one every other family is built with, and the services'.
+    const files = ["base-cpu-pydeps.Dockerfile", "family.Dockerfile", "service.Dockerfile"];
     const r = run(hadolint, ["--no-color", ...files.map((f) => `dockerfiles/${f}`)], { cwd: REPO });
     assert.equal(r.status, 0, `hadolint found problems:\n${r.stdout}${r.stderr}`);
   });

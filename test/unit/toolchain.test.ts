@@ -15,10 +15,13 @@ function cliDir(version: string): string {
   fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\n[ "$1" = version ] && echo ${version}\n`, { mode: 0o755 });
   return dir;
 }
+// The caller's PATH without any pulumi on it (a shell that sourced env.sh has the compiled one),
+// so that only the stand-in CLIs a test puts first are found.
+const PATH_WITHOUT_PULUMI = (process.env.PATH ?? "").split(":").filter((d) => d && !fs.existsSync(path.join(d, "pulumi"))).join(":");
 function toolchain(cache: string, pathDirs: string[], mode = "installed") {
   return spawnSync("bash", [path.join(REPO, "scripts", "toolchain.sh")], {
     encoding: "utf8",
-    env: { ...process.env, FLEET_CACHE: cache, FLEET_TOOLCHAIN: mode, PATH: [...pathDirs, process.env.PATH].join(":") },
+    env: { ...process.env, FLEET_CACHE: cache, FLEET_TOOLCHAIN: mode, PATH: [...pathDirs, PATH_WITHOUT_PULUMI].join(":") },
   });
 }
 function envAfterSourcing(cache: string): Record<string, string> {
