@@ -1,13 +1,24 @@
 import { spawnSync } from "child_process";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
 /**
- * The environment `source scripts/env.sh` gives a shell, over the caller's: the toolchain on PATH,
- * the file backend and no update checks. Values the caller set win.
+ * The environment `source scripts/env.sh` gives a shell, over the caller's (values the caller set
+ * win): with the compiled toolchain, the toolchain first on PATH, the file backend and no plugin
+ * downloads or update checks; with a Pulumi CLI installed the usual way (toolchain.mode says
+ * "installed"), the backend and plugins are the user's and only fleet's tools are added to PATH.
  */
 export function fleetEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const cache = env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+  const bin = path.join(cache, "bin");
+  let mode = "";
+  try {
+    mode = fs.readFileSync(path.join(cache, "toolchain.mode"), "utf8");
+  } catch {
+    // no mode written yet: the compiled toolchain's defaults
+  }
+  if (mode.startsWith("installed")) return { ...env, FLEET_CACHE: cache, PATH: `${env.PATH ?? ""}:${bin}` };
   return {
     PULUMI_BACKEND_URL: `file://${cache}/state`,
     PULUMI_CONFIG_PASSPHRASE: "",
@@ -16,7 +27,7 @@ export function fleetEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
     ...env,
     FLEET_CACHE: cache,
-    PATH: `${path.join(cache, "bin")}:${env.PATH ?? ""}`,
+    PATH: `${bin}:${env.PATH ?? ""}`,
   };
 }
 

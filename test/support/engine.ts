@@ -4,23 +4,15 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
+import { fleetEnv } from "../../cli/pulumiUp";
 import { REPO } from "./project";
 
 /** Where the toolchain and infrastructure scripts keep their binaries. */
 export const FLEET_CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
 
-/** The environment a user's shell has after `source scripts/env.sh`, with its own backend. */
+/** The environment a user's shell has after `source scripts/env.sh`, with a file backend of its own. */
 export function engineEnv(stateDir: string): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    FLEET_CACHE,
-    PATH: `${path.join(FLEET_CACHE, "bin")}:${process.env.PATH}`,
-    PULUMI_BACKEND_URL: `file://${stateDir}`,
-    PULUMI_CONFIG_PASSPHRASE: "",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-  };
+  return fleetEnv({ ...process.env, FLEET_CACHE, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: "" });
 }
 
 /** The result of a command, with its output joined for messages. */
