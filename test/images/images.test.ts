@@ -90,7 +90,8 @@ describe("images, as pulumi up builds and runs them (real engine)", function () 
 
       it("family image: no setuid/setgid file (CIS 4.8) and no sshd (CIS 5.7)", () => {
         assert.deepEqual(setuidFiles(families[family.name]), []);
-        assert.equal(ts.docker("run", "--rm", "--network", "none", "--entrypoint", "sh", families[family.name], "-c", "command -v sshd").status, 1, "an sshd is installed");
+        const sshd = ts.docker("run", "--rm", "--network", "none", "--entrypoint", "sh", families[family.name], "-c", "command -v sshd || test -e /usr/sbin/sshd");
+        assert.deepEqual([sshd.status === 0, sshd.stdout.trim()], [false, ""], "an sshd is installed");
       });
     });
   }
