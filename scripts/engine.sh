@@ -64,8 +64,11 @@ start() {
   local cmd=()
   case $kind in
     docker)
-      # No daemon of this engine runs (checked above): a pid file left by a killed one is stale.
+      # No daemon of this engine runs (checked above): a pid file left by a killed one is stale,
+      # and so is its containerd's when that process is gone.
       rm -f "$run/docker.sock" "$run/dockerd.pid"
+      cpid="$run/exec/containerd/containerd.pid"
+      [[ -s $cpid ]] && ! running "$(<"$cpid")" && rm -f "$cpid"
       cmd=(/usr/sbin/dockerd --host "$(address)" --data-root "$data/data" --exec-root "$run/exec"
         --pidfile "$run/dockerd.pid" --containerd-namespace "fleet-$name"
         --containerd-plugins-namespace "fleet-$name-plugins" --bridge none --iptables=false
@@ -150,7 +153,9 @@ case $action in
   up) start ;;
   poweroff) poweroff ;;
   down) stop TERM ;;
-  kill) stop KILL ;;
+  # A killed engine's managed containerd dies with it, holding its database lock for a moment: wait
+  # before a start, as the engine's service manager does (systemd's RestartSec).
+  kill) stop KILL; [[ $kind == docker ]] && sleep 3 ;;
   restart) stop TERM; start ;;
   status) answers ;;
   *) usage ;;
