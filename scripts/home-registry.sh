@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the home registry on mainpc: Debian's docker-registry, plain HTTP on the LAN, refusing
+# deletes (every digest a stack ran stays pullable for rollback). Then, on each machine,
+# `scripts/trust-registry.sh HOST:PORT` lets its engine and builder use it.
+#   sudo bash scripts/home-registry.sh 0.0.0.0:5000
+# Writes FLEET_REGISTRY_CONFIG (default /etc/docker/registry/config.yml, the Debian service's) with its
+# storage in FLEET_REGISTRY_STORAGE (default /var/lib/docker-registry), then restarts the docker-registry
+# service under systemd, or, without systemd, starts the registry in the background itself (pid
+# file beside the config). Idempotent; prints the address it answers on.
+set -euo pipefail
+addr=${1:-0.0.0.0:5000}
+[[ $addr =~ ^[0-9.]+:[0-9]+$ ]] || { echo "usage: home-registry.sh ADDRESS:PORT (like 0.0.0.0:5000); got '$addr'" >&2; exit 2; }
+config=${FLEET_REGISTRY_CONFIG:-/etc/docker/registry/config.yml}
+storage=${FLEET_REGISTRY_STORAGE:-/var/lib/docker-registry}
+if ! command -v docker-registry >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+fi
+mkdir -p "$(dirname "$config")" "$storage"
+cat >"$config" <<CONF
+# Written by scripts/home-registry.sh: the fleet's home registry.
+# Deletes are refused: every digest a stack ever ran stays pullable, because rollback needs it.
+version: 0.1
+log:
+  level: info
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $storage
+  delete:
+    enabled: false
+http:
+  addr: $addr
+CONF
+probe=${addr/0.0.0.0/127.0.0.1}
+if [[ -d /run/systemd/system && -z ${FLEET_NO_SYSTEMD:-} ]]; then
+  systemctl enable docker-registry >/dev/null 2>&1 || true
+  systemctl restart docker-registry
+else
+  pidfile="$(dirname "$config")/registry.pid"
+  [[ -s $pidfile ]] && kill "$(<"$pidfile")" 2>/dev/null && sleep 1
+  setsid docker-registry serve "$config" >>"$(dirname "$config")/registry.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+fi
+for _ in $(seq 40); do
+  curl -fs -o /dev/null "http://$probe/v2/" && { echo "home registry answering on http://$probe (config $config, storage $storage)"; exit 0; }
+  sleep 0.25
+done
+echo "home-registry.sh: the registry did not answer on http://$probe/v2/" >&2
+exit 1
