@@ -18,8 +18,8 @@
 # running while the daemon restarts or crashes. Each instance keeps its data under $FLEET_CACHE/instances/KIND-NAME (kept across restarts, as a
 # machine's would be) and its sockets and pid file under /run/fleet/KIND-NAME. A private Docker
 # engine runs the same dockerd as the shared one, with its own data root, exec root, containerd
-# namespace and socket; it adds no iptables rules (published ports go through docker-proxy) and
-# no default bridge, so it never disturbs the shared engine's networking. Needs `npm run infra`
+# namespace and socket; it adds no iptables rules (published ports go through docker-proxy) and has
+# a default bridge of its own (fb-NAME), so it never disturbs the shared engine's networking. Needs `npm run infra`
 # first (packages and the compiled BuildKit).
 set -euo pipefail
 
@@ -69,9 +69,17 @@ start() {
       rm -f "$run/docker.sock" "$run/dockerd.pid"
       cpid="$run/exec/containerd/containerd.pid"
       [[ -s $cpid ]] && ! running "$(<"$cpid")" && rm -f "$cpid"
+      # A default bridge of its own: `--bridge none` would make dockerd delete the host's docker0,
+      # which the shared engine's default network needs.
+      bridge="fb-${name:0:12}"
+      if ! ip link show "$bridge" >/dev/null 2>&1; then
+        ip link add name "$bridge" type bridge
+        ip addr add "10.199.$(($(cksum <<<"$name" | cut -d' ' -f1) % 250 + 1)).1/24" dev "$bridge"
+        ip link set "$bridge" up
+      fi
       cmd=(/usr/sbin/dockerd --host "$(address)" --data-root "$data/data" --exec-root "$run/exec"
         --pidfile "$run/dockerd.pid" --containerd-namespace "fleet-$name"
-        --containerd-plugins-namespace "fleet-$name-plugins" --bridge none --iptables=false
+        --containerd-plugins-namespace "fleet-$name-plugins" --bridge "$bridge" --iptables=false
         --ip-masq=false --userland-proxy=true --live-restore)
       ;;
     registry)

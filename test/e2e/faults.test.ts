@@ -157,11 +157,11 @@ describe("faults: the fleet survives, end to end", function () {
 
   it("fails an up whose image passes a naive check but not the container's settings, and keeps the old one serving", async () => {
     const before = containers();
-    const main = path.join(dir, CEB, "app/__main__.py");
-    const good = fs.readFileSync(main, "utf8");
-    // Starts more threads than the profile's PIDs limit allows: healthy in a bare `docker run`,
-    // dead with the fleet's settings.
-    fs.writeFileSync(main, `import threading, time\nfor _ in range(400):\n    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n${good}`);
+    const init = path.join(dir, CEB, "app/__init__.py");
+    const good = fs.readFileSync(init, "utf8");
+    // Starts more threads than the profile's PIDs limit allows when the package is imported:
+    // healthy in a bare `docker run`, dead with the fleet's settings.
+    fs.writeFileSync(init, `${good}\nimport threading, time\nfor _ in range(400):\n    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n`);
     try {
       const threads = "import threading, time\nfor _ in range(400):\n    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()\nprint('threads ok')";
       const image = outputs().CentralErrorBus.image;
@@ -174,7 +174,7 @@ describe("faults: the fleet survives, end to end", function () {
       assert.deepEqual(containers(), before, "the running containers were not touched, and no canary is left");
       await healthy();
     } finally {
-      fs.writeFileSync(main, good);
+      fs.writeFileSync(init, good);
     }
   });
 
@@ -226,12 +226,12 @@ describe("faults: the fleet survives, end to end", function () {
     }
     process.kill(-child.pid!, "SIGKILL");
     await new Promise((r) => setTimeout(r, 1000));
-    const left = containers();
     const recovered = must("npx", ["ts-node", "--transpile-only", "cli/main.ts", "recover", "--stack", STACK], { cwd: dir, env });
     results.recover = recovered.stdout.trim().split("\n");
-    const canariesLeft = Object.keys(left).filter((n) => n.includes("-canary-"));
-    for (const name of canariesLeft) assert.match(recovered.stdout, new RegExp(`removed health canary ${name}`));
-    assert.match(recovered.stdout, /^recover: /m, "it says what it did");
+    // A provider process the kill did not reach may still finish and remove its own canary, so
+    // what must hold is that none is left and that recover names what it removed.
+    assert.deepEqual(Object.keys(containers()).filter((n) => n.includes("-canary-")), [], "no canary is left");
+    assert.match(recovered.stdout, /^recover: (removed|cleared)/m, `it says what it cleaned up:\n${recovered.stdout}`);
     const r = mustUp("after-killed-up");
     assert.ok(r.steps.length > 0, "the rest of the update is carried out");
     const after = containers();
