@@ -2,6 +2,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { buildCatalog } from "../../catalog";
+import { slugOf } from "../../stack";
 import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
 
 /**
@@ -77,9 +79,13 @@ describe("pulumi up on the local stack, end to end", function () {
     if (r.status !== 0) fail("pulumi up", r);
     assert.equal(imagesBuilt(r.steps), 15, "5 families and 10 service images");
     await assertHealthy(a);
-    for (const name of Object.keys(containerIds())) {
+    // The local profile's PIDs limits: its CPU class for most services, its GPU class for the torch families'.
+    const limits = JSON.parse(fs.readFileSync(path.join(a, "profiles/local.json"), "utf8")).limits;
+    const catalog = buildCatalog();
+    for (const s of catalog.services) {
+      const name = `fleet-${STACK}-${slugOf(s.name)}`;
       const user = docker("inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidsLimit}} {{.State.Health.Status}}", name).stdout.trim();
-      assert.equal(user, "10001:10001 true 256 healthy", `${name}: user, read-only root, PIDs limit, health`);
+      assert.equal(user, `10001:10001 true ${(s.gpu ? limits.gpu : limits.cpu).pidsLimit} healthy`, `${name}: user, read-only root, PIDs limit, health`);
     }
     // State goes to the named volume at /data, the one writable place besides /tmp.
     docker("exec", CEB_CONTAINER, "python3", "-c", "open('/data/probe', 'w').write('ok')");
