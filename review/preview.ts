@@ -60,9 +60,9 @@ export function parseDigest(text: string): PreviewDigest {
   return JSON.parse(text.slice(start)) as PreviewDigest;
 }
 
-/** The policy results of an engine event log (one JSON event a line), or undefined when no pack ran. */
-export function policyResults(eventLog: string): PolicyResults | undefined {
-  const events = eventLog
+/** The JSON objects of an engine event stream (one a line), skipping lines that are not one. */
+export function jsonLines(text: string): any[] {
+  return text
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .flatMap((l) => {
@@ -72,6 +72,11 @@ export function policyResults(eventLog: string): PolicyResults | undefined {
         return [];
       }
     });
+}
+
+/** The policy results of an engine event log (one JSON event a line), or undefined when no pack ran. */
+export function policyResults(eventLog: string): PolicyResults | undefined {
+  const events = jsonLines(eventLog);
   const passed = new Set<string>();
   const failed = new Set<string>();
   const violations: PolicyViolation[] = [];

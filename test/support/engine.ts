@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { fleetEnv } from "../../cli/pulumiUp";
+import { jsonLines } from "../../review/preview";
 import { REPO } from "./project";
 
 /** Where the toolchain and infrastructure scripts keep their binaries. */
@@ -61,16 +62,7 @@ export function changedSteps(json: string): Step[] {
   } catch {
     // not one document: an event stream
   }
-  return json
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l)];
-      } catch {
-        return [];
-      }
-    })
+  return jsonLines(json)
     .filter((e) => e.resourcePreEvent)
     .map((e) => e.resourcePreEvent.metadata)
     .filter(keep)
@@ -85,16 +77,9 @@ export function typeOf(urn: string): string {
 
 /** The diagnostics (errors and warnings) of `pulumi up --json` output, as text. */
 export function diagnostics(json: string): string {
-  return json
-    .split("\n")
-    .filter((l) => l.startsWith("{") && l.includes("diagnosticEvent"))
-    .map((l) => {
-      try {
-        return JSON.parse(l).diagnosticEvent.message as string;
-      } catch {
-        return "";
-      }
-    })
+  return jsonLines(json)
+    .filter((e) => e.diagnosticEvent)
+    .map((e) => e.diagnosticEvent.message as string)
     .join("\n");
 }
 
