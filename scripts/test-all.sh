@@ -9,19 +9,43 @@ log_dir="$FLEET_CACHE/log"
 mkdir -p "$log_dir"
 passed=0 failed=0 broken=()
 
-# run_suite NAME COMMAND...: runs a mocha suite, echoes its output, adds its counts.
-run_suite() {
-  local name=$1; shift
-  local out="$log_dir/test-$name.log" start=$SECONDS
-  echo "=== $name: $*"
-  "$@" 2>&1 | tee "$out"
-  local rc=${PIPESTATUS[0]}
-  local p f
+# tally NAME RC SECONDS: adds the counts of a finished suite's log to the totals.
+tally() {
+  local name=$1 rc=$2 seconds=$3 out="$log_dir/test-$1.log" p f
   p=$(grep -Eo '^ +[0-9]+ passing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   f=$(grep -Eo '^ +[0-9]+ failing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   passed=$((passed + p)); failed=$((failed + f))
   if ((rc != 0 && f == 0)); then failed=$((failed + 1)); broken+=("$name (exit $rc)"); fi
-  echo "=== $name: $p passed, $f failed, exit $rc, $((SECONDS - start))s"
+  echo "=== $name: $p passed, $f failed, exit $rc, ${seconds}s"
+}
+
+# run_suite NAME COMMAND...: runs a mocha suite, echoes its output, adds its counts.
+run_suite() {
+  local name=$1; shift
+  local start=$SECONDS
+  echo "=== $name: $*"
+  "$@" 2>&1 | tee "$log_dir/test-$name.log"
+  tally "$name" "${PIPESTATUS[0]}" $((SECONDS - start))
+}
+
+# run_suites_together NAME "FILES" NAME "FILES"...: e2e suite groups side by side (each suite has
+# its own engine, stack, registry path and address; much of their time is waiting on health
+# checks), then each group's output and counts in turn.
+run_suites_together() {
+  local start=$SECONDS names=()
+  while (($#)); do
+    local name=$1 files=$2; shift 2
+    names+=("$name")
+    echo "=== $name: $files"
+    # shellcheck disable=SC2086
+    (npx mocha --no-config -r ts-node/register/transpile-only --extension ts --timeout 3600000 $files >"$log_dir/test-$name.log" 2>&1
+      echo $? >"$log_dir/test-$name.rc") &
+  done
+  wait
+  for name in "${names[@]}"; do
+    cat "$log_dir/test-$name.log"
+    tally "$name" "$(cat "$log_dir/test-$name.rc" 2>/dev/null || echo 1)" $((SECONDS - start))
+  done
 }
 
 # run_step NAME COMMAND...: a set-up step; its failure counts as one failed test and stops the run.
@@ -58,7 +82,13 @@ if run_step infra bash scripts/infra.sh && run_step toolchain bash scripts/toolc
   run_step supply-tools bash scripts/supply-tools.sh && run_step scan-test-db scan_test_db; then
   run_suite lint npx mocha --config .mocharc.lint.json
   run_suite images npx mocha --config .mocharc.images.json
-  run_suite e2e npx mocha --config .mocharc.e2e.json
+  e2e_a="test/e2e/faults.test.ts test/e2e/gpu-preflight.test.ts test/e2e/local.test.ts test/e2e/review.test.ts"
+  e2e_b="test/e2e/rollback.test.ts test/e2e/supply.test.ts test/e2e/two-machines.test.ts"
+  if [[ $(tr ' ' '\n' <<<"$e2e_a $e2e_b" | sort) != "$(ls test/e2e/*.test.ts | sort)" ]]; then
+    failed=$((failed + 1)); broken+=("e2e groups")
+    echo "=== e2e: the groups in scripts/test-all.sh do not list exactly the suites in test/e2e"
+  fi
+  run_suites_together e2e-a "$e2e_a" e2e-b "$e2e_b"
 fi
 
 fleet_after=$(local_fleet)
