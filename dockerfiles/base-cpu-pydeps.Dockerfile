@@ -1,9 +1,11 @@
+# check=skip=InvalidDefaultArgInFrom
 # base-cpu-pydeps: the root family of the fleet.
 #   Debian bookworm's python3 (3.11) in a venv at /opt/venv, tini as PID 1, the non-root user
 #   appuser 10001:10001 (created here once for every image), and the common pinned deps.
 # Build: context = dockerfiles/, BASE = the Debian base image as repo@sha256:...,
 #        LOCK = hash-locked requirements in the context (default below).
 
+# No default: the program always passes BASE (the build check that wants one is skipped above).
 ARG BASE
 
 # ---- os: the OS layer shared by the builder and the final image ----------------------------

@@ -1,3 +1,4 @@
+# check=skip=InvalidDefaultArgInFrom
 # Every family below the root (family-cpu-pydeps, family-web, family-torch-cu121,
 # family-llm-cu121): its parent plus the packages of its lock, nothing else. What sets the families
 # apart is only their lock; settings they need at run time come from the root family's start-up
@@ -5,6 +6,7 @@
 # Build: context = dockerfiles/, BASE = the parent family as repo@sha256:...,
 #        LOCK = the family's hash-locked requirements in the context.
 
+# No default: the program always passes BASE (the build check that wants one is skipped above).
 ARG BASE
 
 # ---- builder: installs into /install only what the parent does not already carry ----------

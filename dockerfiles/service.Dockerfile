@@ -1,9 +1,11 @@
+# check=skip=InvalidDefaultArgInFrom
 # The one Dockerfile of every fleet service, multi-stage.
 # Build: context = the service's source folder (requirements.lock + the `app` package),
 #   FAMILY = the family image as repo@sha256:..., SERVICE_NAME, SERVICE_PORT, HEALTH_PORT.
 #   Hardware settings are not build args: one image serves every machine, the profile arrives
 #   as container environment.
 
+# No default: the program always passes FAMILY (the build check that wants one is skipped above).
 ARG FAMILY
 
 # ---- builder: the service's own locked deps into a separate prefix, and its bytecode --------

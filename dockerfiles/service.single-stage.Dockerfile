@@ -1,8 +1,10 @@
+# check=skip=InvalidDefaultArgInFrom
 # Baseline for `npm run bench:size` only, never deployed: the same service written the naive
 # single-stage way that the fleet's multi-stage service.Dockerfile replaces. Compiler toolchain
 # and headers installed "in case a dep needs building", apt lists kept, pip's cache kept in the
 # layer, the whole context copied. Same build args as service.Dockerfile.
 
+# No default: the bench always passes FAMILY (the build check that wants one is skipped above).
 ARG FAMILY
 FROM ${FAMILY}
 USER root
