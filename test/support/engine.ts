@@ -34,8 +34,17 @@ export function run(cmd: string, args: readonly string[], opts: { cwd: string; e
 /** Like run, but fails with the command's output when it exits non-zero. */
 export function must(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutSeconds?: number }): Ran {
   const r = run(cmd, args, opts);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status} in ${opts.cwd}\n--- stdout\n${tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status} in ${opts.cwd}\n--- stdout\n${engineErrors(r.stdout) || tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
   return r;
+}
+
+/** The errors in a `pulumi ... --json` event stream, one per resource: what a failed run is about. */
+function engineErrors(stdout: string): string {
+  return jsonLines(stdout)
+    .map((e) => e.diagnosticEvent)
+    .filter((d) => d?.severity === "error")
+    .map((d) => `${d.urn ? `${d.urn.split("::").pop()}: ` : ""}${d.message.trim()}`)
+    .join("\n");
 }
 
 function tail(text: string, lines = 60): string {
