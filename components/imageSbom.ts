@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { supplyStep } from "./exec";
 
 /** Inputs of an ImageSbom. */
 export interface ImageSbomArgs {
@@ -18,7 +19,8 @@ interface SbomState {
  * subject is the image, tagged `sha256-<hex>.sbom`): reuses the one there, else runs syft on the
  * pushed image and stores its output. Keyed by the digest only: an unchanged digest is never
  * scanned again, and a checkout elsewhere does not count as a change. The methods are serialized
- * into the state and run in a provider process, so they require what they use and capture nothing.
+ * into the state and run in the provider process all dynamic resources share, so they require what
+ * they use, capture only exec.ts, and never block that process.
  */
 const sbomProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: SbomState, news: SbomState) {
@@ -26,16 +28,9 @@ const sbomProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed, replaces: changed ? ["image"] : [], deleteBeforeReplace: false };
   },
   async create(inputs: SbomState) {
-    const { spawnSync } = require("child_process") as typeof import("child_process");
-    const path = require("path") as typeof import("path");
-    const r = spawnSync(path.join(inputs.projectDir, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(inputs.projectDir, "supply", "run.ts"), "sbom"], {
-      cwd: inputs.projectDir,
-      input: JSON.stringify({ image: inputs.image }),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
+    const out = await supplyStep(inputs.projectDir, "sbom", { image: inputs.image }).catch((e: Error) => {
+      throw new Error(`SBOM of ${inputs.image}: ${e.message}`);
     });
-    if (r.status !== 0) throw new Error(`SBOM of ${inputs.image}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
     return { id: `sbom-${inputs.image.slice(inputs.image.lastIndexOf("@") + 8, inputs.image.lastIndexOf("@") + 20)}`, outs: { ...inputs, ...out } };
   },
   async delete() {

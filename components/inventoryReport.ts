@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { supplyStep } from "./exec";
 
 /** Inputs of an InventoryReport. */
 export interface InventoryReportArgs {
@@ -28,8 +29,8 @@ interface ReportState {
  * revision, sbom}`, the revision read from the image's own label (so a pin reports the commit its
  * image was built from, and pinning the running digest sends nothing again). An unreachable or refusing receiver does not fail the update (the service is
  * healthy and running); the report is kept as undelivered, with the reason, and sent again on the
- * next up. The methods are serialized into the state and run in a provider process, so they
- * require what they use and capture nothing.
+ * next up. The methods are serialized into the state and run in the provider process all dynamic
+ * resources share, so they require what they use, capture only exec.ts, and never block that process.
  */
 const reportProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: ReportState, news: ReportState) {
@@ -38,17 +39,8 @@ const reportProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
   },
   async create(inputs: ReportState) {
-    const { spawnSync } = require("child_process") as typeof import("child_process");
-    const path = require("path") as typeof import("path");
     const request = { url: inputs.url, service: inputs.service, machine: inputs.machine, stack: inputs.stack, image: inputs.image };
-    const r = spawnSync(path.join(inputs.projectDir, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(inputs.projectDir, "supply", "run.ts"), "report"], {
-      cwd: inputs.projectDir,
-      input: JSON.stringify(request),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const out =
-      r.status === 0 ? JSON.parse(r.stdout.trim().split("\n").pop()!) : { delivered: false, at: new Date().toISOString(), error: (r.stderr || r.error?.message || `exit ${r.status}`).trim() };
+    const out = await supplyStep(inputs.projectDir, "report", request).catch((e: Error) => ({ delivered: false, at: new Date().toISOString(), error: e.message }));
     return { id: `report-${inputs.service}-${Date.now()}`, outs: { ...inputs, ...out } };
   },
   async delete() {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { exec } from "./exec";
 
 /** Inputs of a PidsLimit. */
 export interface PidsLimitArgs {
@@ -19,8 +20,9 @@ interface PidsInputs {
 /**
  * Sets the engine's PIDs limit on a container (CIS 5.29), which the Docker provider's Container
  * has no input for: `docker update --pids-limit`, the engine's update API. The limit is kept in
- * the container's host config, so it holds across engine restarts. A dynamic provider run by the
- * program's own Node process: its methods require what they use and capture nothing.
+ * the container's host config, so it holds across engine restarts. A dynamic provider run in the
+ * provider process all dynamic resources share: its methods require what they use, capture only
+ * exec.ts, and never block that process.
  */
 const pidsProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PidsInputs, news: PidsInputs) {
@@ -29,9 +31,8 @@ const pidsProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed.length > 0, replaces: changed };
   },
   async create(inputs: PidsInputs) {
-    const { spawnSync } = require("child_process") as typeof import("child_process");
-    const r = spawnSync("docker", ["update", "--pids-limit", String(inputs.limit), inputs.containerId], { env: { ...process.env, DOCKER_HOST: inputs.dockerHost }, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`fleet: could not set the PIDs limit ${inputs.limit} on container ${inputs.containerId}: ${(r.stderr || r.error?.message || "").trim()}`);
+    const r = await exec("docker", ["update", "--pids-limit", String(inputs.limit), inputs.containerId], { env: { ...process.env, DOCKER_HOST: inputs.dockerHost } });
+    if (r.status !== 0) throw new Error(`fleet: could not set the PIDs limit ${inputs.limit} on container ${inputs.containerId}: ${r.stderr.trim()}`);
     return { id: inputs.containerId, outs: inputs };
   },
   async delete() {

@@ -19,8 +19,8 @@ interface PrevTagState {
  * Moves the tag to the image a service ran before, through the registry API: GET the old digest's
  * manifest (any of the OCI and Docker single and index media types) and PUT it back under the tag
  * with the same media type. Plain HTTP for a loopback registry or one in FLEET_INSECURE_REGISTRIES.
- * A dynamic provider, run by the program's own Node process: its methods are serialized into the
- * state, so they require what they use and capture nothing.
+ * A dynamic provider: its methods are serialized into the state and run in the provider process
+ * all dynamic resources share, so they require what they use and capture nothing.
  */
 const prevTagProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PrevTagState, news: PrevTagState) {

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { supplyStep } from "./exec";
 import { AllowEntry } from "../supply/allowlist";
 import { Severity } from "../supply/findings";
 
@@ -34,7 +35,8 @@ interface GateState {
  * Scans the image with Trivy on create and fails, one line per finding, when the gate stops it.
  * Only the digest and the gate's settings are its identity: an unchanged digest is not scanned
  * again on each up, nor when the allowlist or the checkout changes. The methods are serialized into
- * the state and run in a provider process, so they require what they use and capture nothing.
+ * the state and run in the provider process all dynamic resources share, so they require what they
+ * use, capture only exec.ts, and never block that process.
  */
 const gateProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: GateState, news: GateState) {
@@ -42,16 +44,7 @@ const gateProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
   },
   async create(inputs: GateState) {
-    const { spawnSync } = require("child_process") as typeof import("child_process");
-    const path = require("path") as typeof import("path");
-    const r = spawnSync(path.join(inputs.projectDir, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(inputs.projectDir, "supply", "run.ts"), "scan"], {
-      cwd: inputs.projectDir,
-      input: JSON.stringify(inputs),
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    if (r.status !== 0) throw new Error((r.stderr || r.error?.message || `scan exited ${r.status}`).trim());
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    const out = await supplyStep(inputs.projectDir, "scan", inputs);
     return { id: `scan-${inputs.image.slice(inputs.image.lastIndexOf("@") + 8, inputs.image.lastIndexOf("@") + 20)}-${Date.now()}`, outs: { ...inputs, ...out } };
   },
   async delete() {
