@@ -117,7 +117,8 @@ export class Fleet extends pulumi.ComponentResource {
     const containers = new Map<string, { container: ServiceContainer; sbom: ImageSbom }>();
     for (const s of fleet.services) {
       const image = imageOf(s);
-      // Every digest gets an SBOM and passes the vulnerability gate before its container is touched.
+      // Every digest passes the vulnerability gate before its container is touched, and gets an
+      // SBOM (made beside the gate and the canary, not in their way) before it is reported.
       const sbom = new ImageSbom(`${name}-${s.slug}-sbom`, { image, projectDir }, child);
       const gate = new ScanGate(`${name}-${s.slug}-scan`, { service: s.name, image, ...fleet.scan, projectDir }, child);
       const container = new ServiceContainer(
@@ -132,7 +133,7 @@ export class Fleet extends pulumi.ComponentResource {
           healthTimeoutSeconds: fleet.healthTimeoutSeconds,
           retainVolume: fleet.retainVolumes,
           labels,
-          gates: [gate, sbom],
+          gates: [gate],
         },
         { ...child, provider },
       );
@@ -155,7 +156,7 @@ export class Fleet extends pulumi.ComponentResource {
               image: container.image,
               projectDir,
             },
-            { ...child, dependsOn: [container, containers.get(center.name)!.container] },
+            { ...child, dependsOn: [container, sbom, containers.get(center.name)!.container] },
           )
         : undefined;
       const report = sent

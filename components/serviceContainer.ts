@@ -26,7 +26,7 @@ export interface ServiceContainerArgs {
   /** Labels that name the stack and machine, put on the container, its volume and its canaries. */
   readonly labels: Readonly<Record<string, string>>;
   /** Resources that must succeed for this digest before the container is created or replaced
-   * (the vulnerability gate, the SBOM). Defaults to none. */
+   * (the vulnerability gate). Defaults to none. */
   readonly gates?: readonly pulumi.Resource[];
 }
 
@@ -69,7 +69,9 @@ export class ServiceContainer extends pulumi.ComponentResource {
         namePrefix: `${args.prefix}-canary-${s.slug}`,
         network: args.network,
         labels: { ...labels, "dev.fleet.role": "canary" },
-        runFlags: dockerRunFlags(spec),
+        // Probed every second: the canary waits for the first healthy answer, and the probe's
+        // schedule is not a setting an image can fail on.
+        runFlags: dockerRunFlags({ ...spec, health: { ...spec.health, intervalSeconds: 1 } }),
         timeoutSeconds: args.healthTimeoutSeconds,
       },
       { ...child, dependsOn: [pulled] },
