@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { exec } from "./exec";
 
 /** Inputs of a HealthCanary. */
 export interface HealthCanaryArgs {
@@ -32,67 +33,88 @@ interface CanaryInputs {
   readonly timeoutSeconds: number;
 }
 
+/** What the state keeps: the inputs, and the images this canary has proved healthy. */
+interface CanaryState extends CanaryInputs {
+  /** Images proved healthy with these settings, newest last (absent in states of older versions). */
+  readonly proven?: readonly string[];
+}
+
+/** How many proved images a canary remembers: enough to roll back over a long history. */
+const PROVEN_KEPT = 50;
+
 /**
  * Runs the image as a throw-away container with the real container's settings (user, env,
  * read-only root, limits, PIDs, a data volume of its own, GPUs) but no host ports, waits for it to
  * report healthy, and removes it. It fails with a message naming the service and image when the
  * image stops or never gets healthy, so the update stops before the running container is touched.
  *
+ * It remembers the images it proved healthy with the same settings, so a rollback to one of them
+ * (update to an earlier digest) does not run it again; new settings start that memory afresh.
+ *
  * A canary cannot outlive its run: its command runs under `timeout -s KILL` (the image's own
  * entrypoint and command, unchanged, beneath it), and leftovers of a run that was killed (same
  * stack and service labels) are removed before the next one starts.
  *
- * A dynamic provider, run by the program's own Node process: its methods are serialized into the
- * state, so they require what they use and capture nothing.
+ * A dynamic provider: its methods are serialized into the state and run in the provider process
+ * all dynamic resources share, so they require what they use, capture only exec.ts, and never
+ * block that process.
  */
-const canaryProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id: string, olds: CanaryInputs, news: CanaryInputs) {
-    const changed = (["image", "dockerHost", "network", "runFlags", "namePrefix"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-    return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
+export const canaryProvider: pulumi.dynamic.ResourceProvider = {
+  async diff(_id: string, olds: CanaryState, news: CanaryInputs) {
+    const settings = (["dockerHost", "network", "runFlags", "namePrefix"] as const).filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    const changes = settings.length > 0 || olds.image !== news.image;
+    return { changes, replaces: settings, deleteBeforeReplace: false };
+  },
+
+  // A new image with the same settings: run it, unless this canary already proved it healthy with
+  // these settings (a rollback to an earlier digest), and remember it.
+  async update(_id: string, olds: CanaryState, news: CanaryInputs) {
+    const proven = olds.proven ?? [olds.image];
+    if (!proven.includes(news.image)) await this.create!(news);
+    return { outs: { ...news, proven: [...proven.filter((i) => i !== news.image), news.image].slice(-PROVEN_KEPT) } };
   },
 
   async create(inputs: CanaryInputs) {
-    const { spawnSync } = require("child_process") as typeof import("child_process");
     const crypto = require("crypto") as typeof import("crypto");
-    const docker = (...args: string[]) => {
-      const r = spawnSync("docker", args, { env: { ...process.env, DOCKER_HOST: inputs.dockerHost }, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-      return { ok: r.status === 0, out: (r.stdout ?? "").trim(), err: ((r.stderr ?? "") + (r.error ? r.error.message : "")).trim() };
+    const docker = async (...args: string[]) => {
+      const r = await exec("docker", args, { env: { ...process.env, DOCKER_HOST: inputs.dockerHost } });
+      return { ok: r.status === 0, out: r.stdout.trim(), err: r.stderr.trim() };
     };
     const { service, image } = inputs;
     const left = `the running container was left as it was`;
     const labelFilters = Object.entries(inputs.labels).flatMap(([k, v]) => ["--filter", `label=${k}=${v}`]);
-    const leftovers = docker("ps", "-aq", ...labelFilters).out.split("\n").filter(Boolean);
-    if (leftovers.length) docker("rm", "-f", "-v", ...leftovers);
+    const leftovers = (await docker("ps", "-aq", ...labelFilters)).out.split("\n").filter(Boolean);
+    if (leftovers.length) await docker("rm", "-f", "-v", ...leftovers);
 
-    const config = docker("image", "inspect", "--format", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}", image);
+    const config = await docker("image", "inspect", "--format", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}", image);
     if (!config.ok) throw new Error(`fleet: ${service}: image ${image} is not on the Docker host (${config.err}); ${left}`);
     const [entrypoint, cmd] = config.out.split(" ").map((j) => (JSON.parse(j) as string[] | null) ?? []);
     const name = `${inputs.namePrefix}-${crypto.randomBytes(4).toString("hex")}`;
     const hardLimit = inputs.timeoutSeconds + 60;
     const labels = Object.entries(inputs.labels).flatMap(([k, v]) => ["--label", `${k}=${v}`]);
     // tini runs under `timeout` here, not as PID 1: it registers as a subreaper to reap as it would.
-    const started = docker("run", "-d", "--name", name, "--network", inputs.network, "--restart", "no", ...labels, ...inputs.runFlags, "--env", "TINI_SUBREAPER=1",
+    const started = await docker("run", "-d", "--name", name, "--network", inputs.network, "--restart", "no", ...labels, ...inputs.runFlags, "--env", "TINI_SUBREAPER=1",
       "--entrypoint", "timeout", image, "-s", "KILL", String(hardLimit), ...entrypoint, ...cmd);
     try {
       if (!started.ok) throw new Error(`fleet: ${service}: could not start image ${image} with the container's settings (${started.err}); ${left}`);
       const deadline = Date.now() + inputs.timeoutSeconds * 1000;
       for (;;) {
-        const state = docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", name).out || "gone";
-        if (state === "running healthy") return { id: `${name}`, outs: inputs };
+        const state = (await docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", name)).out || "gone";
+        if (state === "running healthy") return { id: `${name}`, outs: { ...inputs, proven: [image] } };
         const logs = () => docker("logs", "--tail", "20", name);
         if (!state.startsWith("running")) {
-          const l = logs();
+          const l = await logs();
           throw new Error(`fleet: ${service}: image ${image} stopped before it was healthy (state: ${state}) when run with the container's settings; ${left}. Its last output:\n${l.out}\n${l.err}`.trim());
         }
         if (Date.now() > deadline) {
-          const probe = docker("inspect", "-f", "{{range .State.Health.Log}}{{.Output}}{{end}}", name).out.split("\n").slice(-5).join("\n");
-          const l = logs();
+          const probe = (await docker("inspect", "-f", "{{range .State.Health.Log}}{{.Output}}{{end}}", name)).out.split("\n").slice(-5).join("\n");
+          const l = await logs();
           throw new Error(`fleet: ${service}: image ${image} did not report healthy on /health within ${inputs.timeoutSeconds}s; ${left}. Last health check and output:\n${probe}\n${l.out}\n${l.err}`.trim());
         }
-        spawnSync("sleep", ["1"]);
+        await new Promise((r) => setTimeout(r, 500));
       }
     } finally {
-      docker("rm", "-f", "-v", name);
+      await docker("rm", "-f", "-v", name);
     }
   },
 
