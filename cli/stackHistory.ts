@@ -112,6 +112,17 @@ export function servicesOf(checkpoint: unknown): Record<string, ServiceImage> {
   return out;
 }
 
+/**
+ * The URNs of the resources in a checkpoint whose inputs name one of `images` (`repo@sha256:...`):
+ * what runs those images (pull, canary, gates, container, :prev tag, report), not what builds
+ * them, since an image's own inputs never name its digest.
+ */
+export function resourcesUsing(checkpoint: unknown, images: readonly string[]): string[] {
+  const resources = ((checkpoint as { checkpoint?: { latest?: { resources?: unknown[] } } })?.checkpoint?.latest?.resources ?? []) as Array<{ urn?: string; inputs?: unknown }>;
+  const quoted = images.map((i) => JSON.stringify(i));
+  return resources.filter((r) => r.urn && r.inputs && quoted.some((q) => JSON.stringify(r.inputs).includes(q))).map((r) => r.urn!);
+}
+
 function imageOf(ref: unknown): ServiceImage | undefined {
   if (typeof ref !== "string") return undefined;
   const digest = ref.slice(ref.lastIndexOf("@") + 1);

@@ -46,6 +46,14 @@ describe("rollback from stack history, end to end", function () {
   /** Container name -> ID of the stack's services (not their canaries, which come and go). */
   const containerIds = () =>
     Object.fromEntries(docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").split("\n").filter((l) => l && !l.includes("-canary-")).map((l) => l.split(" ")));
+  /** Canary containers the stack's engine started while `f` ran: the images it proved healthy. */
+  const canariesDuring = <T>(f: () => T): [T, number] => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const result = f();
+    const until = Math.ceil(Date.now() / 1000) + 1;
+    const started = docker("events", "--since", String(since), "--until", String(until), "--filter", "type=container", "--filter", "event=start", "--filter", `label=dev.fleet.stack=${STACK}`, "--filter", "label=dev.fleet.role=canary", "--format", "{{.Actor.ID}}");
+    return [result, started.split("\n").filter(Boolean).length];
+  };
   const runningImage = (container: string) => docker("inspect", "-f", '{{index .Config.Labels "dev.fleet.image"}}', container);
   const stackFile = () => fs.readFileSync(path.join(dir, `Pulumi.${STACK}.yaml`), "utf8");
   const assertHealthy = async () => {
@@ -98,8 +106,9 @@ describe("rollback from stack history, end to end", function () {
   it("update B: a committed change to CentralErrorBus's source builds and runs its image alone, and tags A's as :prev", async () => {
     fs.appendFileSync(path.join(dir, CEB, "app/__init__.py"), "\n# update B\n");
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qam", "CentralErrorBus: update B"], { cwd: dir });
-    const steps = up("up-b");
+    const [steps, canaries] = canariesDuring(() => up("up-b"));
     assert.equal(imagesBuilt(steps), 1);
+    assert.equal(canaries, 1, "the new image was proved healthy before its container");
     for (const [name, s] of Object.entries(services())) digests.b[name] = s.digest;
     assert.notEqual(digests.b.CentralErrorBus, digests.a.CentralErrorBus);
     assert.equal(digests.b.ServiceRegistry, digests.a.ServiceRegistry);
@@ -109,8 +118,9 @@ describe("rollback from stack history, end to end", function () {
 
   it("rollback --to 1 puts CentralErrorBus back on A's digest without building, and keeps the other container", async () => {
     const before = containerIds();
-    const r = fleet("rollback", "--stack", STACK, "--to", "1", "--yes", "--", "--json", "--skip-preview");
+    const [r, canaries] = canariesDuring(() => fleet("rollback", "--stack", STACK, "--to", "1", "--yes", "--", "--json", "--skip-preview"));
     const steps = applied("rollback", r);
+    assert.equal(canaries, 0, "A's image was proved healthy with these settings in update A: no canary");
     assert.match(r.stdout, new RegExp(`^CentralErrorBus\\s+${digests.b.CentralErrorBus}\\s+${digests.a.CentralErrorBus}$`, "m"), "it shows service, from and to");
     assert.match(r.stdout, /Hardware env not rolled back/);
     assert.equal(imagesBuilt(steps), 0, "no image built");
@@ -139,8 +149,10 @@ describe("rollback from stack history, end to end", function () {
   });
 
   it("release goes back to B's digest without building", async () => {
-    const steps = applied("release", fleet("release", "--stack", STACK, "--yes", "--", "--json", "--skip-preview"));
+    const [r, canaries] = canariesDuring(() => fleet("release", "--stack", STACK, "--yes", "--", "--json", "--skip-preview"));
+    const steps = applied("release", r);
     assert.equal(imagesBuilt(steps), 0, "no image built");
+    assert.equal(canaries, 0, "B's image was proved in update B");
     assert.deepEqual(Object.fromEntries(Object.entries(services()).map(([n, s]) => [n, s.digest])), digests.b);
     assert.doesNotMatch(stackFile(), /fleet:images/);
     await assertHealthy();
