@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { formatHistory } from "../../cli/history";
 import { readUpdates } from "../../cli/historySource";
-import { HistoryFileError, parseHistory, servicesOf, toJson, UpdateRow } from "../../cli/stackHistory";
+import { HistoryFileError, parseHistory, resourcesUsing, servicesOf, toJson, UpdateRow } from "../../cli/stackHistory";
 import { CliError } from "../../cli/args";
 import { planRollback } from "../../cli/pins";
 import { REPO } from "../support/project";
@@ -104,3 +104,31 @@ describe("stack history", () => {
     assert.ok(sizes(dir) < 64 * 1024, `${sizes(dir)} bytes`);
   });
 });
+
+describe("what a rollback updates", () => {
+  // The state of a bench stack recorded from the real engine, stripped to URNs, types and inputs of
+  // two services (CentralErrorBus, ServiceRegistry), their family, and the ObservabilityCenter's
+  // container (the build secret's content and the inline Dockerfile left out).
+  const checkpoint = JSON.parse(fs.readFileSync(path.join(REPO, "test/fixtures/history/bench-checkpoint.json"), "utf8"));
+  const names = (urns: string[]) => urns.map((u) => u.split("::").pop()).sort();
+  const imageOf = (service: string) =>
+    checkpoint.checkpoint.latest.resources.find((r: { type: string; urn: string }) => r.type === "docker:index/remoteImage:RemoteImage" && r.urn.endsWith(`${service}-pull`)).inputs.name as string;
+
+  it("targets what runs a service's image: pull, canary, gate, SBOM, container, :prev tag, report; not its build, nor another service", () => {
+    assert.deepEqual(names(resourcesUsing(checkpoint, [imageOf("central-error-bus")])), [
+      "fleet-central-error-bus-canary",
+      "fleet-central-error-bus-container",
+      "fleet-central-error-bus-prev",
+      "fleet-central-error-bus-pull",
+      "fleet-central-error-bus-report",
+      "fleet-central-error-bus-sbom",
+      "fleet-central-error-bus-scan",
+    ]);
+  });
+
+  it("targets both services' resources when both move, and nothing for an image nothing runs", () => {
+    assert.equal(resourcesUsing(checkpoint, [imageOf("central-error-bus"), imageOf("service-registry")]).length, 14);
+    assert.deepEqual(resourcesUsing(checkpoint, [`127.0.0.1:5000/fleet/central-error-bus@sha256:${"0".repeat(64)}`]), []);
+  });
+});
+
