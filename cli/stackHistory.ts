@@ -43,16 +43,8 @@ export interface UpdateRow {
   readonly config: Readonly<Record<string, unknown>>;
 }
 
-/** The JSON shape `fleet history --json` prints per update. */
-export interface UpdateJson {
-  readonly update: number;
-  readonly kind: string;
-  readonly result: string;
-  readonly time: string;
-  readonly revision: string | null;
-  readonly message: string;
-  readonly services: Record<string, string>;
-}
+/** The JSON shape `fleet history --json` prints per update: the row's fields, each service's digest alone. */
+export type UpdateJson = Pick<UpdateRow, "update" | "kind" | "result" | "time" | "revision" | "message"> & { readonly services: Record<string, string> };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
