@@ -64,6 +64,9 @@ let marksSeq = 0;
 
 async function main(): Promise<void> {
   const scales = (process.argv.find((a) => a.startsWith("--scale="))?.slice(8) ?? "50").split(",").map(Number).filter((n) => n > 0);
+  // The commit measured: every checkout below is cloned from it.
+  const revision = must("git", ["rev-parse", "HEAD"], { cwd: REPO }).stdout.trim();
+  const loadAtStart = os.loadavg();
   const runId = `bench-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}`;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-bench-"));
   const say = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -104,13 +107,14 @@ async function main(): Promise<void> {
     machine: machine(),
     date: previous?.date ?? new Date().toISOString(),
     ...(previous ? { scaleMeasuredAt: new Date().toISOString() } : {}),
-    revision: must("git", ["rev-parse", "HEAD"], { cwd: REPO }).stdout.trim(),
+    revision,
+    loadAverage: { start: loadAtStart, end: os.loadavg() },
     tools: { pulumi: firstLine(must("pulumi", ["version"], { cwd: REPO, env: engineEnv(work) }).stdout), buildx: BUILDX.version, compose: COMPOSE.version, buildkit: "bench's own buildkitd (same binary as the shared one)" },
     notes: [
       "fleet runs `pulumi up --yes --skip-preview`; bake + compose runs `docker buildx bake` (targets push, registry cache like the fleet's) then `docker compose up -d --wait --pull always`.",
       "Cold: empty state, an emptied BuildKit (the bench's own daemon), a fresh registry path. The fleet also canary-tests every new image before its container starts.",
       "Images built: the fleet counts the image builds it ran (docker-build Image created or updated); bake counts targets that ran a Dockerfile step instead of taking it from the cache.",
-      "The machine is shared: other builds and tests ran at the same time, so seconds carry noise; counts do not.",
+      "Seconds carry the noise of whatever else ran on the machine (see loadAverage, taken at the start and the end); counts do not.",
       ...(previous ? ["The scale rows come from a later run (--scale-only) than the 10-service rows."] : []),
     ],
     rows,
