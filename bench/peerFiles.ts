@@ -1,6 +1,6 @@
 import * as path from "path";
 import { familyBuildArgs } from "../components/familyImage";
-import { reproducibleBuildArgs } from "../components/images";
+import { registryExport, reproducibleBuildArgs } from "../components/images";
 import { runSpec } from "../components/runSpec";
 import { serviceBuildArgs, servicePlan } from "../components/serviceImage";
 import { ResolvedFleet } from "../stack";
@@ -73,8 +73,8 @@ const cacheRef = (repository: string) => `${repository}:buildcache`;
 /**
  * The bake file of `fleet`: each family FROM its parent target (a named context standing in for
  * the parent's pushed digest, which bake cannot pass as an argument), each service FROM its family
- * target, with the program's Dockerfiles, locks, build args, labels, tags, secrets and registry
- * cache, pushed.
+ * target, with the program's Dockerfiles, locks, build args, labels, tags, secrets, registry
+ * cache and exporter (pushed, reproducible).
  */
 export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
   const rel = (p: string) => path.relative(projectDir, p) || ".";
@@ -86,7 +86,9 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
     "cache-from": [`type=registry,ref=${cacheRef(repository)}`],
     "cache-to": [`type=registry,ref=${cacheRef(repository)},mode=max,image-manifest=true,oci-mediatypes=true`],
     ...(secret ? { secret } : {}),
-    output: ["type=registry"],
+    // The program's exporter: file times rewritten to SOURCE_DATE_EPOCH, the same reproducible
+    // images, so both tools do the same work.
+    output: [registryExport(`${repository}:${tag}`)],
   });
   const target: Record<string, BakeTarget> = {};
   const dockerfiles = path.join(projectDir, "dockerfiles");
