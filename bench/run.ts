@@ -83,23 +83,32 @@ async function main(): Promise<void> {
   const scaleOnly = process.argv.includes("--scale-only");
   const previous = scaleOnly ? (JSON.parse(fs.readFileSync(path.join(REPO, "results/bench.json"), "utf8")) as { rows: Row[]; noopBreakdown: Record<string, unknown>; date: string }) : undefined;
   const rows: Row[] = previous ? previous.rows.filter((r) => r.services === SERVICES.length) : [];
-  const breakdown = previous ? previous.noopBreakdown : await compareAtCatalogSize(work, runId, buildx, compose, rows, say);
+  // Each row is also appended to results/bench.partial.jsonl as it is measured, so a run that is
+  // stopped halfway keeps what it measured; the complete run removes it.
+  const partial = path.join(REPO, "results/bench.partial.jsonl");
+  fs.mkdirSync(path.dirname(partial), { recursive: true });
+  fs.writeFileSync(partial, "");
+  const keep = (row: Row) => {
+    rows.push(row);
+    fs.appendFileSync(partial, `${JSON.stringify({ revision, ...row })}\n`);
+  };
+  const breakdown = previous ? previous.noopBreakdown : await compareAtCatalogSize(work, runId, buildx, compose, keep, say);
 
   // ---- scale: the catalog multiplied, warm builder ----------------------------------------
   for (const n of scales) {
     const big = prepare(work, `scale-${n}`, runId, n);
     say(`scale ${n}: fleet first up, no-op, one service changed`);
-    rows.push(fleetUp(big, work, "first up (warm builder)"));
-    rows.push(fleetUp(big, work, "no-op"));
+    keep(fleetUp(big, work, "first up (warm builder)"));
+    keep(fleetUp(big, work, "no-op"));
     editSource(big, "one");
-    rows.push(fleetUp(big, work, "one service changed"));
+    keep(fleetUp(big, work, "one service changed"));
     must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: big.dir, env: big.env, timeoutSeconds: 3600 });
     resetSource(big);
     say(`scale ${n}: bake + compose first up, no-op, one service changed`);
-    rows.push(peerUp(big, buildx, compose, "first up (warm builder)"));
-    rows.push(peerUp(big, buildx, compose, "no-op"));
+    keep(peerUp(big, buildx, compose, "first up (warm builder)"));
+    keep(peerUp(big, buildx, compose, "no-op"));
     editSource(big, "one");
-    rows.push(peerUp(big, buildx, compose, "one service changed"));
+    keep(peerUp(big, buildx, compose, "one service changed"));
     peerDown(big, compose);
   }
 
@@ -125,6 +134,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.join(REPO, "results"), { recursive: true });
   fs.writeFileSync(path.join(REPO, "results/bench.json"), `${JSON.stringify(report, null, 2)}\n`);
   print(report);
+  fs.rmSync(partial, { force: true });
   fs.rmSync(work, { recursive: true, force: true });
 }
 
@@ -132,33 +142,34 @@ async function main(): Promise<void> {
  * Both tools on the catalog as it is: cold, no-op (taken apart by noopBreakdown), one service
  * changed. Adds the rows and returns the no-op breakdown.
  */
-async function compareAtCatalogSize(work: string, runId: string, buildx: string, compose: string, rows: Row[], say: (line: string) => void): Promise<Record<string, unknown>> {
+async function compareAtCatalogSize(work: string, runId: string, buildx: string, compose: string, keep: (row: Row) => void, say: (line: string) => void): Promise<Record<string, unknown>> {
   // ---- the fleet as the catalog has it: cold, no-op, one service changed --------------------
   const ck = prepare(work, "main", runId, SERVICES.length);
   say(`fleet: cold up on an empty builder (${ck.dir})`);
   await buildkit(BUILDER, { empty: true });
-  rows.push(fleetUp(ck, work, "cold"));
+  keep(fleetUp(ck, work, "cold"));
   say("fleet: no-op up");
-  rows.push(fleetUp(ck, work, "no-op"));
-  const breakdown = noopBreakdown(ck, work, rows[rows.length - 1]);
+  const noop = fleetUp(ck, work, "no-op");
+  keep(noop);
+  const breakdown = noopBreakdown(ck, work, noop);
   const beforeChange = fleetHistory(ck).length;
   editSource(ck, "one");
   say("fleet: one service changed");
-  rows.push(fleetUp(ck, work, "one service changed"));
+  keep(fleetUp(ck, work, "one service changed"));
   say("fleet: the changed service rolled back to the update before the change");
-  rows.push(fleetRollback(ck, work, beforeChange));
+  keep(fleetRollback(ck, work, beforeChange));
   must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 1800 });
 
   // ---- the peers on the same files, builder emptied again ---------------------------------
   say("bake + compose: cold, on an empty builder");
   await buildkit(BUILDER, { empty: true });
   resetSource(ck);
-  rows.push(peerUp(ck, buildx, compose, "cold"));
+  keep(peerUp(ck, buildx, compose, "cold"));
   say("bake + compose: no-op");
-  rows.push(peerUp(ck, buildx, compose, "no-op"));
+  keep(peerUp(ck, buildx, compose, "no-op"));
   editSource(ck, "one");
   say("bake + compose: one service changed");
-  rows.push(peerUp(ck, buildx, compose, "one service changed"));
+  keep(peerUp(ck, buildx, compose, "one service changed"));
   peerDown(ck, compose);
   return breakdown;
 }
