@@ -85,14 +85,7 @@ start() {
     registry)
       [[ $port =~ ^[0-9]+$ ]] || [[ -s $data/port ]] || { echo "engine.sh: a registry needs a PORT" >&2; exit 2; }
       [[ -n $port ]] && echo "$port" >"$data/port"
-      cat >"$data/config.yml" <<EOF
-version: 0.1
-log: { level: warn, accesslog: { disabled: true } }
-storage:
-  filesystem: { rootdirectory: $data/storage }
-  delete: { enabled: false }
-http: { addr: $(address) }
-EOF
+      bash "$(dirname "${BASH_SOURCE[0]}")/registry-config.sh" "$data/storage" "$(address)" >"$data/config.yml"
       cmd=(/usr/bin/docker-registry serve "$data/config.yml")
       ;;
     buildkit)

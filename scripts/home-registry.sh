@@ -16,22 +16,7 @@ if ! command -v docker-registry >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
 fi
 mkdir -p "$(dirname "$config")" "$storage"
-cat >"$config" <<CONF
-# Written by scripts/home-registry.sh: the fleet's home registry.
-# Deletes are refused: every digest a stack ever ran stays pullable, because rollback needs it.
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $storage
-  delete:
-    enabled: false
-http:
-  addr: $addr
-CONF
+bash "$(dirname "${BASH_SOURCE[0]}")/registry-config.sh" "$storage" "$addr" >"$config"
 probe=${addr/0.0.0.0/127.0.0.1}
 if [[ -d /run/systemd/system && -z ${FLEET_NO_SYSTEMD:-} ]]; then
   systemctl enable docker-registry >/dev/null 2>&1 || true

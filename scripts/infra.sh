@@ -177,27 +177,7 @@ apt_install docker-registry skopeo
 REG_CONF="$FLEET_CACHE/registry-config.yml"
 mkdir -p "$FLEET_CACHE/registry"
 reg_conf_changed=0
-if write_if_changed "$REG_CONF" <<EOF
-# Written by scripts/infra.sh
-version: 0.1
-log:
-  level: info
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $FLEET_CACHE/registry
-  # Refuse deletes: every digest a stack ever ran stays pullable, because rollback needs it.
-  delete:
-    enabled: false
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: $REGISTRY
-  headers:
-    X-Content-Type-Options: [nosniff]
-EOF
-then
+if bash "$SCRIPT_DIR/registry-config.sh" "$FLEET_CACHE/registry" "$REGISTRY" | write_if_changed "$REG_CONF"; then
   reg_conf_changed=1
 fi
 
