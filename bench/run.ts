@@ -223,22 +223,9 @@ export function resetSource(ck: Checkout): void {
 }
 
 /** One `pulumi up` of the bench stack, timed, with its counts and the program's phase marks. */
-export function fleetUp(ck: Checkout, work: string, label: string, opts: { preview?: boolean; env?: NodeJS.ProcessEnv; record?: boolean } = {}): Row {
-  const marks = path.join(work, `marks-${++marksSeq}.jsonl`);
+export function fleetUp(ck: Checkout, work: string, label: string, opts: { preview?: boolean; env?: NodeJS.ProcessEnv } = {}): Row {
   const args = ["up", "--yes", "--stack", STACK, "--non-interactive", "--json", ...(opts.preview ? [] : ["--skip-preview"])];
-  const start = Date.now();
-  const r = must("pulumi", args, { cwd: ck.dir, env: { ...ck.env, ...opts.env, FLEET_TIMINGS: marks }, timeoutSeconds: 7200 });
-  const end = Date.now();
-  const steps = changedSteps(r.stdout);
-  return {
-    tool: "fleet",
-    case: label,
-    services: ck.services,
-    seconds: round((end - start) / 1000),
-    imagesBuilt: imagesBuilt(steps),
-    containersReplaced: fleetContainersReplaced(steps),
-    parts: phasesOf(marks, start, end),
-  };
+  return fleetRow(ck, work, label, (env) => must("pulumi", args, { cwd: ck.dir, env: { ...env, ...opts.env }, timeoutSeconds: 7200 }));
 }
 
 /** The bench stack's updates, as `fleet history --json` gives them. */
@@ -251,17 +238,31 @@ function fleetHistory(ck: Checkout): unknown[] {
  * start, the registry check and its `pulumi up`), with its counts.
  */
 function fleetRollback(ck: Checkout, work: string, to: number): Row {
-  const marks = path.join(work, `marks-${++marksSeq}.jsonl`);
   const stackFile = path.join(ck.dir, `Pulumi.${STACK}.yaml`);
   const unpinned = fs.readFileSync(stackFile, "utf8");
-  const start = Date.now();
   const args = ["ts-node", "--transpile-only", "cli/main.ts", "rollback", "--stack", STACK, "--to", String(to), "--service", CHANGED.name, "--yes", "--", "--json", "--skip-preview"];
-  const r = must("npx", args, { cwd: ck.dir, env: { ...ck.env, FLEET_TIMINGS: marks }, timeoutSeconds: 3600 });
-  const end = Date.now();
+  const row = fleetRow(ck, work, "rollback of one service", (env) => must("npx", args, { cwd: ck.dir, env, timeoutSeconds: 3600 }));
   // The pin stays in the stack's state; the peers read the stack file for their own images.
   fs.writeFileSync(stackFile, unpinned);
+  return row;
+}
+
+/** A fleet row: `run` (given the checkout's env with the phase marks' file) timed, its counts from its `--json` events, its phases. */
+function fleetRow(ck: Checkout, work: string, label: string, run: (env: NodeJS.ProcessEnv) => { stdout: string }): Row {
+  const marks = path.join(work, `marks-${++marksSeq}.jsonl`);
+  const start = Date.now();
+  const r = run({ ...ck.env, FLEET_TIMINGS: marks });
+  const end = Date.now();
   const steps = changedSteps(r.stdout);
-  return { tool: "fleet", case: "rollback of one service", services: ck.services, seconds: round((end - start) / 1000), imagesBuilt: imagesBuilt(steps), containersReplaced: fleetContainersReplaced(steps), parts: phasesOf(marks, start, end) };
+  return {
+    tool: "fleet",
+    case: label,
+    services: ck.services,
+    seconds: round((end - start) / 1000),
+    imagesBuilt: imagesBuilt(steps),
+    containersReplaced: fleetContainersReplaced(steps),
+    parts: phasesOf(marks, start, end),
+  };
 }
 
 /**
