@@ -2,5 +2,4 @@ export * from "./allowlist";
 export * from "./cyclonedx";
 export * from "./findings";
 export * from "./gate";
-export * from "./registry";
 export * from "./report";

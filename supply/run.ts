@@ -7,13 +7,14 @@
 import { spawnSync } from "child_process";
 import * as os from "os";
 import * as path from "path";
+import { LABELS } from "../contract";
 import { AllowEntry } from "./allowlist";
 import { summariseSbom } from "./cyclonedx";
 import { parseTrivyReport, Severity } from "./findings";
 import { decide } from "./gate";
-import { Registry, parseImageRef } from "./registry";
+import { Registry } from "../registry";
 import { reportBody } from "./report";
-import { isLoopbackRegistry, supplyTools } from "./tools";
+import { supplyTools } from "./tools";
 
 const PROJECT = path.resolve(__dirname, "..");
 const CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
@@ -27,42 +28,58 @@ function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string)
   return r.stdout;
 }
 
+/** The recorded tools; their absence is the user's to fix, in one line. */
+function tools() {
+  try {
+    return supplyTools();
+  } catch (e) {
+    throw new StepError((e as Error).message);
+  }
+}
+
 /** The image's SBOM: the one kept beside it in the registry, or a new one from syft, stored there. */
-async function sbom(req: { image: string }) {
-  const registry = new Registry(parseImageRef(req.image).host);
+async function sbom(req: { image: string; dockerHost: string }) {
+  const registry = await Registry.forImage(req.image, req.dockerHost);
   const kept = await registry.getSbom(req.image);
   if (kept) return { artifact: kept.artifact, ...summariseSbom(kept.sbom), generated: false };
-  const { syft } = supplyTools(PROJECT);
+  const { syft } = tools();
   const doc = exec(
     syft,
     ["scan", `registry:${req.image}`, "--output", "cyclonedx-json@1.6", "--quiet"],
-    { SYFT_CHECK_FOR_APP_UPDATE: "false", SYFT_REGISTRY_INSECURE_USE_HTTP: String(isLoopbackRegistry(req.image)), SYFT_CACHE_DIR: path.join(CACHE, "syft") },
+    { SYFT_CHECK_FOR_APP_UPDATE: "false", SYFT_REGISTRY_INSECURE_USE_HTTP: String(registry.plainHttp), SYFT_CACHE_DIR: path.join(CACHE, "syft") },
     `syft on ${req.image}`,
   );
   const summary = summariseSbom(doc);
-  const artifact = await registry.putSbom(req.image, doc, { "org.opencontainers.image.created": new Date().toISOString(), "dev.fleet.sbom.generator": "syft 1.18.1" });
+  const artifact = await registry.putSbom(req.image, doc, { "org.opencontainers.image.created": new Date().toISOString(), [LABELS.sbomGenerator]: "syft 1.18.1" });
   return { artifact, ...summary, generated: true };
 }
 
 /** Scans the image with Trivy and applies the gate; a failing gate is one line per finding. */
-async function scan(req: { service: string; image: string; severity: Severity; failOnUnfixed: boolean; dbDir: string; allowlist: AllowEntry[] }) {
-  const { trivy } = supplyTools(PROJECT);
+async function scan(req: { service: string; image: string; severity: Severity; failOnUnfixed: boolean; dbDir: string; allowlist: AllowEntry[]; dockerHost: string }) {
+  const { trivy, scanDb } = tools();
+  // Trivy reaches the registry as the stack's engine does: plain HTTP where the engine trusts it so.
+  const { plainHttp } = await Registry.forImage(req.image, req.dockerHost);
   // With a database directory given (fleet:scanDbDir, else FLEET_SCAN_DB_DIR: the test runs set it
-  // for every stack, since Trivy's own database cannot be downloaded there), Trivy uses the
-  // database in it and never downloads one.
-  const dbDir = req.dbDir || process.env.FLEET_SCAN_DB_DIR || "";
+  // for every stack; else the one scripts/supply-tools.sh chose where Trivy's own cannot be
+  // downloaded), Trivy uses the database in it and never downloads one.
+  const dbDir = req.dbDir || process.env.FLEET_SCAN_DB_DIR || scanDb;
   const db = dbDir ? ["--cache-dir", path.resolve(PROJECT, dbDir), "--skip-db-update", "--skip-java-db-update", "--offline-scan"] : ["--cache-dir", path.join(CACHE, "trivy")];
   // Layers are analysed in memory: the on-disk layer cache is one bolt file that concurrent scans
   // would wait on. The database is opened read-only, so scans with a given one run side by side;
   // Trivy's own database may be downloaded or updated by the scan, so those scans take turns.
   const args = ["image", "--quiet", "--format", "json", "--list-all-pkgs=false", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
   const lock = path.join(CACHE, "trivy.lock");
-  const report = exec(
-    dbDir ? trivy : "flock",
-    dbDir ? args : [lock, trivy, ...args],
-    { TRIVY_INSECURE: String(isLoopbackRegistry(req.image)), TRIVY_DISABLE_TELEMETRY: "true" },
-    `trivy on ${req.image}`,
-  );
+  let report: string;
+  try {
+    report = exec(dbDir ? trivy : "flock", dbDir ? args : [lock, trivy, ...args], { TRIVY_INSECURE: String(plainHttp), TRIVY_DISABLE_TELEMETRY: "true" }, `trivy on ${req.image}`);
+  } catch (e) {
+    if (!dbDir && /download vulnerability DB|failed to download/i.test((e as Error).message)) {
+      throw new StepError(
+        `fleet: ${req.service}: Trivy could not download its vulnerability database, so ${req.image} was not scanned and the running container was left as it was; run \`bash scripts/supply-tools.sh\` (it uses the advisories in test/fixtures/supply where Trivy's database cannot be downloaded) or set fleet:scanDbDir, then the update again`,
+      );
+    }
+    throw e;
+  }
   const findings = parseTrivyReport(report);
   const verdict = decide(req.service, req.image, findings, req.allowlist, { severity: req.severity, failOnUnfixed: req.failOnUnfixed });
   if (!verdict.pass) {
@@ -76,14 +93,13 @@ async function scan(req: { service: string; image: string; severity: Severity; f
 }
 
 /** POSTs the service's inventory record with its SBOM; never throws for an unreachable receiver. */
-async function report(req: { url: string; service: string; machine: string; stack: string; image: string }) {
+async function report(req: { url: string; service: string; machine: string; stack: string; image: string; inputs: string; commit: string; dockerHost: string }) {
   const at = new Date().toISOString();
   try {
-    const registry = new Registry(parseImageRef(req.image).host);
+    const registry = await Registry.forImage(req.image, req.dockerHost);
     const kept = await registry.getSbom(req.image);
     if (!kept) return { delivered: false, at, error: `no SBOM is kept for ${req.image}` };
-    // The revision belongs to the image (a pinned one too), so it is read from the image itself.
-    const body = JSON.stringify(reportBody({ ...req, revision: await registry.revisionOf(req.image), sbom: kept.sbom }));
+    const body = JSON.stringify(reportBody({ ...req, sbom: kept.sbom }));
     const r = await fetch(req.url, { method: "POST", headers: { "Content-Type": "application/json" }, body, signal: AbortSignal.timeout(30_000) });
     if (!r.ok) return { delivered: false, at, error: `${req.url} answered ${r.status}: ${(await r.text()).slice(0, 300)}` };
     return { delivered: true, at, error: "" };

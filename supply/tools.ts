@@ -1,22 +1,32 @@
-import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
-/** Paths of the supply-chain tools, installed (once) by scripts/supply-tools.sh. */
+/** The supply-chain tools and the gate's database, as scripts/supply-tools.sh recorded them. */
 export interface Tools {
   readonly syft: string;
   readonly trivy: string;
+  /** A directory holding the Trivy database to scan with as is; "" for Trivy's own (downloaded). */
+  readonly scanDb: string;
 }
 
-/** Installs the tools if needed (instant once cached) and returns where they are. */
-export function supplyTools(projectDir: string): Tools {
-  const r = spawnSync("bash", [path.join(projectDir, "scripts/supply-tools.sh")], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`scripts/supply-tools.sh failed (exit ${r.status}):\n${(r.stderr ?? "").trim().split("\n").slice(-20).join("\n")}`);
-  const vars = Object.fromEntries(r.stdout.trim().split("\n").map((l) => l.split(/=(.*)/s, 2)));
-  if (!vars.SYFT || !vars.TRIVY) throw new Error(`scripts/supply-tools.sh printed no tool paths: ${r.stdout}`);
-  return { syft: vars.SYFT, trivy: vars.TRIVY };
-}
+/** What an update says when the tools are not there: it never installs or compiles them itself. */
+export const TOOLS_MISSING = "fleet: the supply-chain tools (syft, Trivy and the vulnerability database) are not installed for this user; run `bash scripts/supply-tools.sh` once (the first time it compiles Trivy, about 10 minutes, with progress), then the update again";
 
-/** Whether a registry host is this machine's (served in plain HTTP, as the fleet's local one is). */
-export function isLoopbackRegistry(image: string): boolean {
-  return /^(127\.\d+\.\d+\.\d+|localhost)(:\d+)?\//.test(image);
+/**
+ * Reads `$FLEET_CACHE/supply-tools.env` (SYFT=, TRIVY=, SCAN_DB=), which scripts/supply-tools.sh
+ * writes once it has installed the tools and chosen the database. Throws TOOLS_MISSING when the
+ * record or a tool is missing.
+ */
+export function supplyTools(env: NodeJS.ProcessEnv = process.env): Tools {
+  const cache = env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(cache, "supply-tools.env"), "utf8");
+  } catch {
+    throw new Error(TOOLS_MISSING);
+  }
+  const vars = Object.fromEntries(text.split("\n").filter((l) => l.includes("=")).map((l) => l.split(/=(.*)/s, 2) as [string, string]));
+  if (!vars.SYFT || !vars.TRIVY || !fs.existsSync(vars.SYFT) || !fs.existsSync(vars.TRIVY)) throw new Error(TOOLS_MISSING);
+  return { syft: vars.SYFT, trivy: vars.TRIVY, scanDb: vars.SCAN_DB ?? "" };
 }
