@@ -48,9 +48,10 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * Parses `input` with `schema`; on failure throws a FleetInputError with one line per issue, each
- * naming the file, the key, the rule and the value received.
+ * naming the file, the key, the rule and the value received. Values under a top-level key listed
+ * in `masked` are shown as [secret], never quoted.
  */
-export function parseWith<T extends z.ZodType>(schema: T, input: unknown, file: string, keyPrefix = ""): z.infer<T> {
+export function parseWith<T extends z.ZodType>(schema: T, input: unknown, file: string, keyPrefix = "", masked: readonly string[] = []): z.infer<T> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new FleetInputError(
@@ -59,7 +60,7 @@ export function parseWith<T extends z.ZodType>(schema: T, input: unknown, file: 
       if (issue.code === "unrecognized_keys") {
         return problem(file, key, `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; remove or correct ${issue.keys.length > 1 ? "them" : "it"}`);
       }
-      const got = valueAt(input, issue.path);
+      const got = masked.includes(String(issue.path[0])) && valueAt(input, issue.path) !== undefined ? "[secret]" : valueAt(input, issue.path);
       if (got === undefined) return problem(file, key, `is required: ${issue.message}`);
       return problem(file, key, issue.message, got);
     }),

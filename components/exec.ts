@@ -1,7 +1,7 @@
 /**
- * Commands the dynamic providers run (canary, vulnerability gate, SBOM, report, PIDs limit). They
- * all run in one provider process, so a command must not block it: a synchronous spawn would make
- * every other resource of the update wait for it. Serialized into the state with the providers
+ * Commands the dynamic providers run (canary, vulnerability gate, SBOM, report, PIDs limit, :prev
+ * tag). They all run in one provider process, so a command must not block it: a synchronous spawn
+ * would make every other resource of the update wait for it. Serialized into the state with the providers
  * that call them, so they require what they use and capture nothing else.
  */
 
@@ -26,12 +26,18 @@ export function exec(cmd: string, args: readonly string[], opts: { env?: NodeJS.
 }
 
 /**
- * One supply-chain step of the project (`ts-node supply/run.ts sbom|scan|report`), the request as
- * JSON on its stdin; resolves with its last stdout line parsed, or rejects with what it printed.
+ * One step of the project's own code (`ts-node supply/run.ts sbom|scan|report`, `ts-node
+ * registry/run.ts tag`), the request as JSON on its stdin; resolves with its last stdout line
+ * parsed, or rejects with what it printed.
  */
-export async function supplyStep(projectDir: string, step: "sbom" | "scan" | "report", request: unknown): Promise<Record<string, unknown>> {
+export async function projectStep(projectDir: string, script: "supply/run.ts" | "registry/run.ts", step: string, request: unknown): Promise<Record<string, unknown>> {
   const path = require("path") as typeof import("path");
-  const r = await exec(path.join(projectDir, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(projectDir, "supply", "run.ts"), step], { cwd: projectDir, input: JSON.stringify(request) });
+  const r = await exec(path.join(projectDir, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(projectDir, script), step], { cwd: projectDir, input: JSON.stringify(request) });
   if (r.status !== 0) throw new Error((r.stderr.trim() || `${step} exited ${r.status}`).trim());
   return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+/** One supply-chain step of the project (`ts-node supply/run.ts sbom|scan|report`); see projectStep. */
+export function supplyStep(projectDir: string, step: "sbom" | "scan" | "report", request: unknown): Promise<Record<string, unknown>> {
+  return projectStep(projectDir, "supply/run.ts", step, request);
 }

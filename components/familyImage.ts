@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BUILD_ARGS, TYPES } from "../contract";
 import { ResolvedFamily } from "../stack";
 import { buildImage, ImageBuildArgs } from "./images";
 
@@ -11,8 +12,8 @@ export interface FamilyImageArgs extends ImageBuildArgs {
 }
 
 /** The build args of a family: its parent (`repo@sha256:`) and its lock. */
-export function familyBuildArgs<T>(family: ResolvedFamily, from: T): { BASE: T; LOCK: string } {
-  return { BASE: from, LOCK: family.lock };
+export function familyBuildArgs<T>(family: ResolvedFamily, from: T): { [BUILD_ARGS.base]: T; [BUILD_ARGS.lock]: string } {
+  return { [BUILD_ARGS.base]: from, [BUILD_ARGS.lock]: family.lock };
 }
 
 /** A family base image, built FROM its parent by digest and pushed to the stack's registry. */
@@ -21,7 +22,7 @@ export class FamilyImage extends pulumi.ComponentResource {
   public readonly ref: pulumi.Output<string>;
 
   constructor(name: string, args: FamilyImageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("fleet:images:FamilyImage", name, {}, opts);
+    super(TYPES.familyImage, name, {}, opts);
     const { ref } = buildImage(
       `${name}-image`,
       { ...args, plan: args.family.image, buildArgs: familyBuildArgs(args.family, args.from) },

@@ -2,15 +2,18 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { contextPaths } from "../source/dockerfile";
-import { ContextFile, contextFilesOf, stageContext } from "../source/stage";
-import { ResolvedFleet } from "../stack";
+import { LABELS, TYPES } from "../contract";
+import { engineRegistries, parseImageRef, plainHttp, RegistryConfig } from "../registry";
+import { familyContext, serviceContext } from "../source/inputs";
+import { stageContext } from "../source/stage";
+import { ResolvedFleet, ResolvedService, SERVICE_DOCKERFILE } from "../stack";
 import { FamilyImage } from "./familyImage";
 import { PrevTag } from "./prevTag";
 import { ImageSbom } from "./imageSbom";
 import { InventoryReport } from "./inventoryReport";
 import { ScanGate } from "./scanGate";
 import { ServiceContainer } from "./serviceContainer";
+import { ImageBuildArgs } from "./images";
 import { ServiceImage } from "./serviceImage";
 import { StackImages } from "./stackImages";
 
@@ -20,6 +23,8 @@ export interface FleetArgs {
   readonly fleet: ResolvedFleet;
   /** The project directory that dockerfiles/ and service sources are read from. */
   readonly projectDir: string;
+  /** The registry settings of the stack's engine, which decide plain HTTP (registry/trust.ts). Defaults to asking the engine at fleet:dockerHost. */
+  readonly engineRegistries?: RegistryConfig;
 }
 
 /** What the stack exports per service. */
@@ -53,142 +58,236 @@ export class Fleet extends pulumi.ComponentResource {
   public readonly services: pulumi.Output<Record<string, ServiceOutput>>;
   /** Service name -> `repo@sha256:` of every service image this stack built or runs (what fleet:imagesFrom reads). */
   public readonly images: pulumi.Output<Record<string, string>>;
+  /** The options every child starts from. */
+  private readonly child: pulumi.CustomResourceOptions = { parent: this };
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("fleet:index:Fleet", name, {}, opts);
-    const { fleet, projectDir } = args;
-    const child = { parent: this };
-    const read = (rel: string) => fs.readFileSync(path.join(projectDir, rel), "utf8");
-    const secrets = fleet.pipCaFile ? { "pip-ca": pulumi.secret(fs.readFileSync(fleet.pipCaFile, "utf8")) } : undefined;
+    super(TYPES.fleet, name, {}, opts);
+    const { fleet } = args;
+    const build = buildSettings(args);
+    const families = this.familyImages(name, args, build);
+    const engine = this.engine(name, fleet);
+    const sources = this.imageSources(name, args, families);
 
-    const familyRefs = new Map<string, pulumi.Output<string>>();
+    const images = new Map<string, ServiceImages>();
+    for (const s of fleet.imagesOnly) images.set(s.name, this.serviceImage(name, args, build, sources, s));
+    const running = new Map<string, RunningService>();
+    for (const s of fleet.services) {
+      const image = this.serviceImage(name, args, build, sources, s);
+      images.set(s.name, image);
+      running.set(s.name, this.runService(name, args, engine, s, image.runs));
+    }
+    const services = this.reportServices(name, args, images, running);
+
+    this.families = pulumi.all(Object.fromEntries(families));
+    this.services = pulumi.all(services);
+    this.images = pulumi.all(Object.fromEntries([...images].map(([service, image]) => [service, image.runs])));
+    this.registerOutputs({ families: this.families, services: this.services, images: this.images });
+  }
+
+  /** The family images, parents first, each FROM its parent's digest (the root FROM the base): family -> `repo@sha256:`. */
+  private familyImages(name: string, args: FleetArgs, build: BuildSettings): Map<string, pulumi.Output<string>> {
+    const { fleet, projectDir } = args;
+    const refs = new Map<string, pulumi.Output<string>>();
     for (const f of fleet.families) {
-      const dockerfile = read(f.dockerfile);
+      const dockerfile = readProjectFile(projectDir, f.dockerfile);
       const image = new FamilyImage(
         `${name}-${f.name}`,
         {
           family: f,
-          from: f.parent ? familyRefs.get(f.parent)! : fleet.baseImage,
+          from: f.parent ? refs.get(f.parent)! : fleet.baseImage,
           context: stageContext(familyContext(projectDir, dockerfile, f.lock)),
           dockerfile,
-          builder: fleet.builder,
-          buildOnPreview: fleet.buildOnPreview,
-          secrets,
+          ...build,
         },
-        child,
+        this.child,
       );
-      familyRefs.set(f.name, image.ref);
+      refs.set(f.name, image.ref);
     }
+    return refs;
+  }
 
-    const provider = new docker.Provider(`${name}-docker`, { host: fleet.dockerHost }, child);
-    const labels = { "dev.fleet.stack": fleet.stack, "dev.fleet.machine": fleet.machine };
+  /** The stack's Docker provider and its user-defined network, labelled with the stack and machine. */
+  private engine(name: string, fleet: ResolvedFleet): Engine {
+    const provider = new docker.Provider(`${name}-docker`, { host: fleet.dockerHost }, this.child);
+    const labels = { [LABELS.stack]: fleet.stack, [LABELS.machine]: fleet.machine };
     const network = new docker.Network(
       `${name}-network`,
       { name: fleet.network, driver: "bridge", labels: Object.entries(labels).map(([label, value]) => ({ label, value })) },
-      { ...child, provider },
+      { ...this.child, provider },
     );
-    const serviceDockerfile = read("dockerfiles/service.Dockerfile");
-    const fromStack = fleet.imagesFrom ? new StackImages(`${name}-images-from`, fleet.imagesFrom, child) : undefined;
-    const images: Record<string, pulumi.Output<string>> = {};
-    const imageOf = (s: (typeof fleet.services)[number]) => {
-      // A pinned service's image stays in the graph (unchanged inputs build nothing) while its
-      // container runs the pin: a pin deletes no image and a release needs no rebuild.
-      const built =
-        s.source === null
-          ? undefined
-          : new ServiceImage(
-              `${name}-${s.slug}`,
-              {
-                service: s,
-                family: familyRefs.get(s.family)!,
-                context: stageContext(contextFilesOf(path.resolve(projectDir, s.source))),
-                dockerfile: serviceDockerfile,
-                builder: fleet.builder,
-                buildOnPreview: fleet.buildOnPreview,
-                secrets,
-              },
-              child,
-            ).ref;
-      return (images[s.name] = s.image.kind === "pinned" ? pulumi.output(s.image.ref) : s.image.kind === "stack" ? fromStack!.ref(s.name) : built!);
-    };
-    for (const s of fleet.imagesOnly) imageOf(s);
-
-    const services: Record<string, pulumi.Output<ServiceOutput>> = {};
-    const containers = new Map<string, { container: ServiceContainer; sbom: ImageSbom }>();
-    for (const s of fleet.services) {
-      const image = imageOf(s);
-      // Every digest passes the vulnerability gate before its container is touched, and gets an
-      // SBOM (made beside the gate and the canary, not in their way) before it is reported.
-      const sbom = new ImageSbom(`${name}-${s.slug}-sbom`, { image, projectDir }, child);
-      const gate = new ScanGate(`${name}-${s.slug}-scan`, { service: s.name, image, ...fleet.scan, projectDir }, child);
-      const container = new ServiceContainer(
-        `${name}-${s.slug}`,
-        {
-          service: s,
-          image,
-          prefix: fleet.prefix,
-          network: network.name,
-          bindAddress: fleet.bindAddress,
-          dockerHost: fleet.dockerHost,
-          healthTimeoutSeconds: fleet.healthTimeoutSeconds,
-          retainVolume: fleet.retainVolumes,
-          labels,
-          gates: [gate],
-        },
-        { ...child, provider },
-      );
-      new PrevTag(`${name}-${s.slug}-prev`, { image }, { ...child, dependsOn: [container] });
-      containers.set(s.name, { container, sbom });
-    }
-
-    // After a container is healthy on a new digest, the ObservabilityCenter (plan phase 5) is told.
-    const center = fleet.services.find((s) => s.name === OBSERVABILITY_CENTER);
-    for (const s of fleet.services) {
-      const { container, sbom } = containers.get(s.name)!;
-      const sent = center
-        ? new InventoryReport(
-            `${name}-${s.slug}-report`,
-            {
-              url: `http://${fleet.bindAddress === "0.0.0.0" ? "127.0.0.1" : fleet.bindAddress}:${center.ports.service}/sbom`,
-              service: s.name,
-              machine: fleet.machine,
-              stack: fleet.stack,
-              image: container.image,
-              projectDir,
-            },
-            { ...child, dependsOn: [container, sbom, containers.get(center.name)!.container] },
-          )
-        : undefined;
-      const report = sent
-        ? pulumi.all([sent.delivered, sent.error]).apply(([ok, error]) => (ok ? "delivered" : `failed: ${error}; sent again on the next up`))
-        : pulumi.output(`no ${OBSERVABILITY_CENTER} on this stack`);
-      services[s.name] = pulumi
-        .all([container.image, container.containerName, container.healthUrl, sbom.artifact, sbom.components, report])
-        .apply(([img, cname, healthUrl, sbomRef, components, reported]) => ({
-          image: img,
-          digest: img.slice(img.lastIndexOf("@") + 1),
-          container: cname,
-          ports: s.ports,
-          healthUrl,
-          sbom: sbomRef,
-          sbomComponents: components,
-          reported,
-        }));
-    }
-
-    this.families = pulumi.all(Object.fromEntries(familyRefs));
-    this.services = pulumi.all(services);
-    this.images = pulumi.all(images);
-    this.registerOutputs({ families: this.families, services: this.services, images: this.images });
+    return { provider, network, labels };
   }
+
+  /** What service images are made from: the shared service Dockerfile, the family images, and the stack that builds them (fleet:imagesFrom). */
+  private imageSources(name: string, args: FleetArgs, families: ReadonlyMap<string, pulumi.Output<string>>): ImageSources {
+    const dockerfile = readProjectFile(args.projectDir, SERVICE_DOCKERFILE);
+    const fromStack = args.fleet.imagesFrom ? new StackImages(`${name}-images-from`, args.fleet.imagesFrom, this.child) : undefined;
+    return { dockerfile, families, fromStack };
+  }
+
+  /** A service's image: built from its source when this stack builds it; run as built, as pinned, or as the images stack has it. */
+  private serviceImage(name: string, args: FleetArgs, build: BuildSettings, sources: ImageSources, s: ResolvedService): ServiceImages {
+    const { projectDir } = args;
+    // A pinned service's image stays in the graph (unchanged inputs build nothing) while its
+    // container runs the pin: a pin deletes no image and a release needs no rebuild.
+    const built =
+      s.source === null
+        ? undefined
+        : new ServiceImage(
+            `${name}-${s.slug}`,
+            {
+              service: s,
+              family: sources.families.get(s.family)!,
+              context: stageContext(serviceContext(projectDir, s.source)),
+              dockerfile: sources.dockerfile,
+              ...build,
+            },
+            this.child,
+          ).ref;
+    const runs = s.image.kind === "pinned" ? pulumi.output(s.image.ref) : s.image.kind === "stack" ? sources.fromStack!.ref(s.name) : built!;
+    return { runs, built };
+  }
+
+  /** A service's vulnerability gate, SBOM, container and `:prev` tag on the stack's engine. */
+  private runService(name: string, args: FleetArgs, engine: Engine, s: ResolvedService, image: pulumi.Output<string>): RunningService {
+    const { fleet, projectDir } = args;
+    // Every digest passes the vulnerability gate before its container is touched, and gets an
+    // SBOM (made beside the gate and the canary, not in their way) before it is reported.
+    const sbom = new ImageSbom(`${name}-${s.slug}-sbom`, { image, projectDir, dockerHost: fleet.dockerHost }, this.child);
+    const gate = new ScanGate(`${name}-${s.slug}-scan`, { service: s.name, image, ...fleet.scan, projectDir, dockerHost: fleet.dockerHost }, this.child);
+    const container = new ServiceContainer(
+      `${name}-${s.slug}`,
+      {
+        service: s,
+        image,
+        prefix: fleet.prefix,
+        network: engine.network.name,
+        bindAddress: fleet.bindAddress,
+        dockerHost: fleet.dockerHost,
+        healthTimeoutSeconds: fleet.healthTimeoutSeconds,
+        retainVolume: fleet.retainVolumes,
+        labels: engine.labels,
+        gates: [gate],
+      },
+      { ...this.child, provider: engine.provider },
+    );
+    new PrevTag(`${name}-${s.slug}-prev`, { image, dockerHost: fleet.dockerHost, projectDir }, { ...this.child, dependsOn: [container] });
+    return { container, sbom };
+  }
+
+  /** What each service exports, once the ObservabilityCenter (plan phase 5) is told of its healthy digest. */
+  private reportServices(name: string, args: FleetArgs, images: ReadonlyMap<string, ServiceImages>, running: ReadonlyMap<string, RunningService>): Record<string, pulumi.Output<ServiceOutput>> {
+    const { fleet } = args;
+    const center = fleet.services.find((s) => s.name === OBSERVABILITY_CENTER);
+    const services: Record<string, pulumi.Output<ServiceOutput>> = {};
+    for (const s of fleet.services) {
+      const reported = center ? this.inventoryReport(name, args, s, images.get(s.name)!.built, running, center) : pulumi.output(`no ${OBSERVABILITY_CENTER} on this stack`);
+      services[s.name] = serviceOutput(s, running.get(s.name)!, reported);
+    }
+    return services;
+  }
+
+  /** Tells the ObservabilityCenter a service's digest and SBOM once its container is healthy; resolves to what became of it. */
+  private inventoryReport(name: string, args: FleetArgs, s: ResolvedService, built: pulumi.Output<string> | undefined, running: ReadonlyMap<string, RunningService>, center: ResolvedService): pulumi.Output<string> {
+    const { fleet, projectDir } = args;
+    const { container, sbom } = running.get(s.name)!;
+    const sent = new InventoryReport(
+      `${name}-${s.slug}-report`,
+      {
+        url: `http://${fleet.bindAddress === "0.0.0.0" ? "127.0.0.1" : fleet.bindAddress}:${center.ports.service}/sbom`,
+        service: s.name,
+        machine: fleet.machine,
+        stack: fleet.stack,
+        image: container.image,
+        inputs: inputsOf(s, built),
+        commit: fleet.commit,
+        projectDir,
+        dockerHost: fleet.dockerHost,
+      },
+      { ...this.child, dependsOn: [container, sbom, running.get(center.name)!.container] },
+    );
+    return pulumi.all([sent.delivered, sent.error]).apply(([ok, error]) => (ok ? "delivered" : `failed: ${error}; sent again on the next up`));
+  }
+}
+
+/** What every image build of the stack shares besides its context and Dockerfile. */
+type BuildSettings = Omit<ImageBuildArgs, "context" | "dockerfile">;
+
+/** The stack's builder, the build secrets, and whether pushes speak plain HTTP to its registry. */
+function buildSettings(args: FleetArgs): BuildSettings {
+  const { fleet } = args;
+  const secrets = fleet.pipCaFile ? { "pip-ca": pulumi.secret(fs.readFileSync(fleet.pipCaFile, "utf8")) } : undefined;
+  // Pushes speak plain HTTP to the registry exactly when the engine that pulls from it does.
+  const registries = args.engineRegistries ? Promise.resolve(args.engineRegistries) : engineRegistries(fleet.dockerHost).then((e) => e.config);
+  const registryPlainHttp = pulumi.output(registries.then((c) => plainHttp(parseImageRef(fleet.registry).host, c)));
+  return { builder: fleet.builder, buildOnPreview: fleet.buildOnPreview, secrets, registryPlainHttp };
+}
+
+/** The text of a file of the project. */
+function readProjectFile(projectDir: string, rel: string): string {
+  return fs.readFileSync(path.join(projectDir, rel), "utf8");
+}
+
+/** The stack's Docker engine as the containers use it. */
+interface Engine {
+  readonly provider: docker.Provider;
+  /** The stack's user-defined network (CIS 5.30). */
+  readonly network: docker.Network;
+  /** The labels that name the stack and machine, on the network and everything of each container. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** What service images are made from. */
+interface ImageSources {
+  /** The text of dockerfiles/service.Dockerfile. */
+  readonly dockerfile: string;
+  /** Family -> `repo@sha256:` of its image. */
+  readonly families: ReadonlyMap<string, pulumi.Output<string>>;
+  /** The images of the stack that builds them (fleet:imagesFrom), when this one builds none. */
+  readonly fromStack?: StackImages;
+}
+
+/** A service's images: the one its container runs, and the one this stack built from its source. */
+interface ServiceImages {
+  /** `repo@sha256:` the container runs: the built one, the pin, or the images stack's. */
+  readonly runs: pulumi.Output<string>;
+  /** `repo@sha256:` built from the service's source here; absent on a stack that builds no image of it. */
+  readonly built?: pulumi.Output<string>;
+}
+
+/** A service's container and the SBOM of the image it runs. */
+interface RunningService {
+  readonly container: ServiceContainer;
+  readonly sbom: ImageSbom;
+}
+
+/** What the stack exports for a service, once its container, SBOM and report are settled. */
+function serviceOutput(s: ResolvedService, { container, sbom }: RunningService, reported: pulumi.Output<string>): pulumi.Output<ServiceOutput> {
+  return pulumi.all([container.image, container.containerName, container.healthUrl, sbom.artifact, sbom.components, reported]).apply(([img, cname, healthUrl, sbomRef, components, reportedAs]) => ({
+    image: img,
+    digest: img.slice(img.lastIndexOf("@") + 1),
+    container: cname,
+    ports: s.ports,
+    healthUrl,
+    sbom: sbomRef,
+    sbomComponents: components,
+    reported: reportedAs,
+  }));
+}
+
+/**
+ * The inputs digest of the image a service runs, as its report names it: the plan's when this stack
+ * builds that image, a pin to the digest the source builds included; "pinned" for another forced
+ * digest and "unknown" for one another stack built, whose inputs the plan does not know.
+ */
+function inputsOf(s: ResolvedFleet["services"][number], built: pulumi.Output<string> | undefined): pulumi.Input<string> {
+  const { image } = s;
+  if (image.kind === "build") return image.provenance.inputs;
+  if (image.kind === "stack") return "unknown";
+  const plan = image.build;
+  return plan && built ? built.apply((ref) => (ref === image.ref ? plan.provenance.inputs : "pinned")) : "pinned";
 }
 
 /** The service that receives every service's SBOM and digest (plan phase 5). */
 const OBSERVABILITY_CENTER = "UnifiedObservabilityCenter";
-
-/** The files a family build reads: what its Dockerfile COPYs from dockerfiles/, and its .dockerignore. */
-export function familyContext(projectDir: string, dockerfile: string, lock: string): ContextFile[] {
-  const root = path.join(projectDir, "dockerfiles");
-  const wanted = new Set([...contextPaths(dockerfile, { LOCK: lock }), ".dockerignore"]);
-  return contextFilesOf(root).filter((f) => [...wanted].some((w) => w === "." || f.rel === w || f.rel.startsWith(`${w}/`)));
-}

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
 import { exec } from "./exec";
 
 /** Inputs of a HealthCanary. */
@@ -15,8 +16,8 @@ export interface HealthCanaryArgs {
   readonly network: pulumi.Input<string>;
   /** Labels that name the stack and service, so a later run can find and remove leftovers. */
   readonly labels: Readonly<Record<string, string>>;
-  /** `docker run` flags of the real container (from its RunSpec), without ports and name. */
-  readonly runFlags: readonly string[];
+  /** `docker run` flags of the real container (from its RunSpec), without ports and name; its secrets' `--env` values are Pulumi secrets. */
+  readonly runFlags: readonly pulumi.Input<string>[];
   /** How long the image may take to report healthy. */
   readonly timeoutSeconds: number;
 }
@@ -133,6 +134,6 @@ export class HealthCanary extends pulumi.dynamic.Resource {
   public readonly image!: pulumi.Output<string>;
 
   constructor(name: string, args: HealthCanaryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(canaryProvider, name, { ...args, runFlags: [...args.runFlags], labels: { ...args.labels } }, opts, "fleet", "HealthCanary");
+    super(canaryProvider, name, { ...args, runFlags: [...args.runFlags], labels: { ...args.labels } }, opts, DYNAMIC_MODULE, DYNAMIC.healthCanary);
   }
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
 import { supplyStep } from "./exec";
 
 /** Inputs of an ImageSbom. */
@@ -7,11 +8,14 @@ export interface ImageSbomArgs {
   readonly image: pulumi.Input<string>;
   /** The project directory, whose supply/run.ts does the work (not part of the diff). */
   readonly projectDir: string;
+  /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP to the registry (registry/trust.ts; not part of the diff). */
+  readonly dockerHost: string;
 }
 
 interface SbomState {
   readonly image: string;
   readonly projectDir: string;
+  readonly dockerHost: string;
 }
 
 /**
@@ -28,7 +32,7 @@ const sbomProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed, replaces: changed ? ["image"] : [], deleteBeforeReplace: false };
   },
   async create(inputs: SbomState) {
-    const out = await supplyStep(inputs.projectDir, "sbom", { image: inputs.image }).catch((e: Error) => {
+    const out = await supplyStep(inputs.projectDir, "sbom", { image: inputs.image, dockerHost: inputs.dockerHost }).catch((e: Error) => {
       throw new Error(`SBOM of ${inputs.image}: ${e.message}`);
     });
     return { id: `sbom-${inputs.image.slice(inputs.image.lastIndexOf("@") + 8, inputs.image.lastIndexOf("@") + 20)}`, outs: { ...inputs, ...out } };
@@ -50,6 +54,6 @@ export class ImageSbom extends pulumi.dynamic.Resource {
   declare public readonly byType: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: ImageSbomArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sbomProvider, name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts, "fleet", "ImageSbom");
+    super(sbomProvider, name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.imageSbom);
   }
 }

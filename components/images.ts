@@ -1,6 +1,6 @@
 import * as dockerbuild from "@pulumi/docker-build";
 import * as pulumi from "@pulumi/pulumi";
-import { Revision } from "../source/git";
+import { STAGED_TIME } from "../source/stage";
 import { ImagePlan } from "../stack";
 
 /** Arguments every image component takes besides what it builds. */
@@ -15,6 +15,8 @@ export interface ImageBuildArgs {
   readonly buildOnPreview?: boolean;
   /** Build secrets by id, never stored in the image (the Dockerfiles read an optional `pip-ca`). Defaults to none. */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Whether the image's registry is spoken to over plain HTTP, as the stack's engine trusts it (registry/trust.ts). */
+  readonly registryPlainHttp: pulumi.Input<boolean>;
 }
 
 /** One image build: the component's arguments, the plan and the Dockerfile's build args. */
@@ -26,25 +28,12 @@ export interface BuildSpec extends ImageBuildArgs {
 }
 
 /**
- * The SOURCE_DATE_EPOCH of an image: the commit time of the last commit that touched its own
- * inputs (not HEAD's), in whole seconds. File times newer than it and the image's creation time
- * become this value, so a commit elsewhere in the repository leaves the image's digest as it was,
- * and two builders of the same commit agree.
+ * The SOURCE_DATE_EPOCH of every image: 2000-01-01T00:00:00Z, the time every staged file carries
+ * (STAGED_TIME). File times newer than it and the image's creation time become this value, so an
+ * image's digest is a function of its inputs' content (and its parent's digest) only: neither the
+ * commit that last touched them nor the clone's depth changes it, and two builders agree.
  */
-export function sourceDateEpoch(revision: Revision): number {
-  const seconds = Date.parse(revision.created) / 1000;
-  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`revision ${revision.sha} has no valid commit time: ${JSON.stringify(revision.created)}`);
-  return Math.floor(seconds);
-}
-
-/**
- * Whether a registry is reached over plain HTTP without asking: loopback only. A LAN registry
- * over HTTP is trusted by the builder's own configuration instead (scripts/trust-registry.sh).
- */
-export function isLoopbackRegistry(repository: string): boolean {
-  const host = repository.split("/")[0].replace(/:\d+$/, "");
-  return host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "[::1]";
-}
+export const SOURCE_DATE_EPOCH = Math.floor(STAGED_TIME.getTime() / 1000);
 
 /**
  * The one exporter of an image, as BuildKit's own attributes: push `name` to its registry with
@@ -52,17 +41,19 @@ export function isLoopbackRegistry(repository: string): boolean {
  * media types. `type=image,push=true` is what buildx's `type=registry` expands to, and buildctl
  * accepts it as is, so the reproducibility test builds with the very same text. It replaces
  * docker-build's `push: true`, which would add a second, timestamp-keeping exporter and make the
- * digest output ambiguous.
+ * digest output ambiguous. `registry.insecure` (push over plain HTTP) is set when the fleet's rule
+ * says so (registry/trust.ts). The builder's own pulls and cache pushes follow its buildkitd.toml,
+ * which scripts/infra.sh writes with the same registries (`http = true`, from scripts/home-setup.sh).
  */
-export function registryExport(name: string): string {
+export function registryExport(name: string, plainHttp: boolean): string {
   const attrs = [`type=image`, `name=${name}`, `push=true`, `rewrite-timestamp=true`, `oci-mediatypes=true`];
-  if (isLoopbackRegistry(name)) attrs.push("registry.insecure=true");
+  if (plainHttp) attrs.push("registry.insecure=true");
   return attrs.join(",");
 }
 
-/** The build args every image gets besides its own: SOURCE_DATE_EPOCH from its revision. */
-export function reproducibleBuildArgs(plan: ImagePlan & { kind: "build" }): Record<string, string> {
-  return { SOURCE_DATE_EPOCH: String(sourceDateEpoch(plan.revision)) };
+/** The build args every image gets besides its own: the one SOURCE_DATE_EPOCH. */
+export function reproducibleBuildArgs(): Record<string, string> {
+  return { SOURCE_DATE_EPOCH: String(SOURCE_DATE_EPOCH) };
 }
 
 /**
@@ -80,12 +71,12 @@ export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomRes
       builder: { name: spec.builder },
       context: { location: spec.context },
       dockerfile: { inline: spec.dockerfile },
-      buildArgs: { ...spec.buildArgs, ...reproducibleBuildArgs(plan) },
+      buildArgs: { ...spec.buildArgs, ...reproducibleBuildArgs() },
       labels: { ...plan.labels },
       tags: [tag],
       platforms: ["linux/amd64"],
       push: false,
-      exports: [{ raw: registryExport(tag) }],
+      exports: [{ raw: pulumi.output(spec.registryPlainHttp).apply((plain) => registryExport(tag, plain)) }],
       buildOnPreview: spec.buildOnPreview ?? false,
       secrets: spec.secrets ? { ...spec.secrets } : undefined,
       cacheFrom: [{ registry: { ref: cache } }],

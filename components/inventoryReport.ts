@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
 import { supplyStep } from "./exec";
 
 /** Inputs of an InventoryReport. */
@@ -10,8 +11,14 @@ export interface InventoryReportArgs {
   readonly stack: string;
   /** The image the service now runs, `repo@sha256:...`. */
   readonly image: pulumi.Input<string>;
+  /** The digest of the image's inputs (its `dev.fleet.inputs` label), or "pinned"/"unknown" for an image this stack did not build. */
+  readonly inputs: pulumi.Input<string>;
+  /** The git HEAD of the checkout that deploys it (not part of the diff). */
+  readonly commit: string;
   /** The project directory, whose supply/run.ts does the work (not part of the diff). */
   readonly projectDir: string;
+  /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP to the registry (registry/trust.ts; not part of the diff). */
+  readonly dockerHost: string;
 }
 
 interface ReportState {
@@ -20,26 +27,31 @@ interface ReportState {
   readonly machine: string;
   readonly stack: string;
   readonly image: string;
+  readonly inputs?: string;
+  readonly commit?: string;
   readonly projectDir: string;
+  readonly dockerHost: string;
   readonly delivered?: boolean;
 }
 
 /**
  * Tells the ObservabilityCenter what a service runs: `{service, machine, stack, image, digest,
- * revision, sbom}`, the revision read from the image's own label (so a pin reports the commit its
- * image was built from, and pinning the running digest sends nothing again). An unreachable or refusing receiver does not fail the update (the service is
- * healthy and running); the report is kept as undelivered, with the reason, and sent again on the
- * next up. The methods are serialized into the state and run in the provider process all dynamic
+ * inputs, commit, sbom}`, once per digest. Only what decides the record (receiver, service,
+ * machine, stack, image) is compared: a new commit alone (a README-only commit, a shallow clone, a
+ * rebase) changes nothing, so the record keeps the commit that first deployed the digest, and
+ * pinning the running digest sends nothing again. An unreachable or refusing receiver does not
+ * fail the update (the service is healthy and running); the report is kept as undelivered, with
+ * the reason, and sent again on the next up. The methods are serialized into the state and run in the provider process all dynamic
  * resources share, so they require what they use, capture only exec.ts, and never block that process.
  */
-const reportProvider: pulumi.dynamic.ResourceProvider = {
+export const reportProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: ReportState, news: ReportState) {
     const changed = (["url", "service", "machine", "stack", "image"] as const).filter((k) => olds[k] !== news[k]);
     if (olds.delivered !== true) changed.push("delivered" as never);
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
   },
   async create(inputs: ReportState) {
-    const request = { url: inputs.url, service: inputs.service, machine: inputs.machine, stack: inputs.stack, image: inputs.image };
+    const request = { url: inputs.url, service: inputs.service, machine: inputs.machine, stack: inputs.stack, image: inputs.image, inputs: inputs.inputs ?? "unknown", commit: inputs.commit ?? "unknown", dockerHost: inputs.dockerHost };
     const out = await supplyStep(inputs.projectDir, "report", request).catch((e: Error) => ({ delivered: false, at: new Date().toISOString(), error: e.message }));
     return { id: `report-${inputs.service}-${Date.now()}`, outs: { ...inputs, ...out } };
   },
@@ -58,6 +70,6 @@ export class InventoryReport extends pulumi.dynamic.Resource {
   declare public readonly error: pulumi.Output<string>;
 
   constructor(name: string, args: InventoryReportArgs, opts?: pulumi.CustomResourceOptions) {
-    super(reportProvider, name, { ...args, delivered: undefined, at: undefined, error: undefined }, opts, "fleet", "InventoryReport");
+    super(reportProvider, name, { ...args, delivered: undefined, at: undefined, error: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.inventoryReport);
   }
 }

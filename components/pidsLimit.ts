@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
 import { exec } from "./exec";
 
 /** Inputs of a PidsLimit. */
@@ -43,6 +44,6 @@ const pidsProvider: pulumi.dynamic.ResourceProvider = {
 /** The PIDs limit of one container, applied through the engine's update API. */
 export class PidsLimit extends pulumi.dynamic.Resource {
   constructor(name: string, args: PidsLimitArgs, opts?: pulumi.CustomResourceOptions) {
-    super(pidsProvider, name, { ...args }, opts, "fleet", "PidsLimit");
+    super(pidsProvider, name, { ...args }, opts, DYNAMIC_MODULE, DYNAMIC.pidsLimit);
   }
 }

@@ -1,4 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
+import { projectStep } from "./exec";
 
 /** Inputs of a PrevTag. */
 export interface PrevTagArgs {
@@ -6,21 +8,27 @@ export interface PrevTagArgs {
   readonly image: pulumi.Input<string>;
   /** The tag to move. Defaults to "prev". */
   readonly tag?: pulumi.Input<string>;
+  /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP (registry/trust.ts). */
+  readonly dockerHost: string;
+  /** The project directory, whose registry/run.ts does the work (not part of the diff). */
+  readonly projectDir: string;
 }
 
 interface PrevTagState {
   readonly image: string;
   readonly tag: string;
+  readonly dockerHost: string;
+  readonly projectDir: string;
   /** The image the tag points at, or "" before any change. */
   readonly previous?: string;
 }
 
 /**
- * Moves the tag to the image a service ran before, through the registry API: GET the old digest's
- * manifest (any of the OCI and Docker single and index media types) and PUT it back under the tag
- * with the same media type. Plain HTTP for a loopback registry or one in FLEET_INSECURE_REGISTRIES.
- * A dynamic provider: its methods are serialized into the state and run in the provider process
- * all dynamic resources share, so they require what they use and capture nothing.
+ * Moves the tag to the image a service ran before, through the registry module's client
+ * (`registry/run.ts tag`): the old digest's manifest is put back under the tag with its media type,
+ * over plain HTTP when the stack's engine trusts the registry so. A dynamic provider: its methods
+ * are serialized into the state and run in the provider process all dynamic resources share, so
+ * they require what they use, capture only exec.ts, and never block that process.
  */
 const prevTagProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PrevTagState, news: PrevTagState) {
@@ -30,41 +38,9 @@ const prevTagProvider: pulumi.dynamic.ResourceProvider = {
     // A service's first image has nothing before it: the tag is left where it is (or absent).
     return { id: `prev-${inputs.image.slice(inputs.image.lastIndexOf("@") + 8, inputs.image.lastIndexOf("@") + 20)}`, outs: { ...inputs, previous: "" } };
   },
-  async update(id: string, olds: PrevTagState, news: PrevTagState) {
-    const http = require("http") as typeof import("http");
-    const https = require("https") as typeof import("https");
-    const accept = [
-      "application/vnd.oci.image.index.v1+json",
-      "application/vnd.oci.image.manifest.v1+json",
-      "application/vnd.docker.distribution.manifest.list.v2+json",
-      "application/vnd.docker.distribution.manifest.v2+json",
-    ].join(", ");
+  async update(_id: string, olds: PrevTagState, news: PrevTagState) {
     if (olds.image === news.image) return { outs: { ...news, previous: olds.previous ?? "" } };
-    const at = olds.image.lastIndexOf("@");
-    let name = olds.image.slice(0, at);
-    if (name.lastIndexOf(":") > name.lastIndexOf("/")) name = name.slice(0, name.lastIndexOf(":"));
-    const host = name.slice(0, name.indexOf("/"));
-    const repository = name.slice(name.indexOf("/") + 1);
-    const digest = olds.image.slice(at + 1);
-    const insecure = (process.env.FLEET_INSECURE_REGISTRIES ?? "").split(",").map((h) => h.trim());
-    const hostname = host.replace(/:\d+$/, "");
-    const scheme = hostname === "localhost" || /^127\./.test(hostname) || insecure.includes(host) ? "http" : "https";
-    const call = (method: string, path: string, headers: Record<string, string>, body?: Buffer) =>
-      new Promise<{ status: number; type: string; body: Buffer }>((resolve, reject) => {
-        const client = scheme === "https" ? https : http;
-        const req = client.request(`${scheme}://${host}${path}`, { method, headers, agent: false, timeout: 30000 }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body: Buffer.concat(chunks) }));
-        });
-        req.on("timeout", () => req.destroy(new Error(`no answer from ${host} within 30s`)));
-        req.on("error", reject);
-        req.end(body);
-      });
-    const got = await call("GET", `/v2/${repository}/manifests/${digest}`, { Accept: accept });
-    if (got.status !== 200) throw new Error(`cannot tag ${olds.image} as ${name}:${news.tag}: the registry answered ${got.status} to GET of its manifest`);
-    const put = await call("PUT", `/v2/${repository}/manifests/${news.tag}`, { "Content-Type": got.type.split(";")[0], "Content-Length": String(got.body.length) }, got.body);
-    if (put.status !== 201) throw new Error(`cannot tag ${olds.image} as ${name}:${news.tag}: the registry answered ${put.status} to PUT: ${put.body.toString("utf8").slice(0, 300)}`);
+    await projectStep(news.projectDir, "registry/run.ts", "tag", { image: olds.image, tag: news.tag, dockerHost: news.dockerHost });
     return { outs: { ...news, previous: olds.image } };
   },
   async delete() {
@@ -82,6 +58,6 @@ export class PrevTag extends pulumi.dynamic.Resource {
   public readonly previous!: pulumi.Output<string>;
 
   constructor(name: string, args: PrevTagArgs, opts?: pulumi.CustomResourceOptions) {
-    super(prevTagProvider, name, { image: args.image, tag: args.tag ?? "prev", previous: undefined }, opts, "fleet", "PrevTag");
+    super(prevTagProvider, name, { image: args.image, tag: args.tag ?? "prev", dockerHost: args.dockerHost, projectDir: args.projectDir, previous: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.prevTag);
   }
 }

@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { GpuRequest } from "../profiles";
 import { ResolvedService } from "../stack";
 
@@ -9,8 +10,10 @@ import { ResolvedService } from "../stack";
 export interface RunSpec {
   /** Non-root user and group (the plan: 10001:10001). */
   readonly user: string;
-  /** The profile's settings plus the service's own. */
+  /** The hardware env (fleet:env over the profile's), the service's workers and fleet:serviceEnv, and the fleet's own. */
   readonly env: Readonly<Record<string, string>>;
+  /** The service's fleet:secrets, in plain text here: whoever passes them to a resource wraps each with pulumi.secret. */
+  readonly secretEnv: Readonly<Record<string, string>>;
   /** Memory limit, MiB; swap is not allowed on top (CIS 5.11). */
   readonly memoryMiB: number;
   /** Relative CPU weight (CIS 5.12). */
@@ -39,6 +42,7 @@ export function runSpec(s: ResolvedService): RunSpec {
   return {
     user: "10001:10001",
     env: s.env,
+    secretEnv: s.secretEnv,
     memoryMiB: s.limits.memoryMiB,
     cpuShares: s.limits.cpuShares,
     pidsLimit: s.limits.pidsLimit,
@@ -53,7 +57,10 @@ export function runSpec(s: ResolvedService): RunSpec {
   };
 }
 
-/** The `docker run` flags that apply a RunSpec (without ports, name, network or image). */
+/**
+ * The `docker run` flags that apply a RunSpec (without ports, name, network or image), and without
+ * its secrets, which the caller adds as Pulumi secrets (`--env` pairs, see secretEnvEntries).
+ */
 export function dockerRunFlags(spec: RunSpec): string[] {
   return [
     "--user", spec.user,
@@ -74,4 +81,12 @@ export function dockerRunFlags(spec: RunSpec): string[] {
     "--health-start-period", `${spec.health.startPeriodSeconds}s`,
     ...Object.entries(spec.env).flatMap(([k, v]) => ["--env", `${k}=${v}`]),
   ];
+}
+
+/**
+ * The RunSpec's secrets as `KEY=value` entries, each a Pulumi secret: encrypted in state, masked in
+ * logs and previews, wherever they go (the container's envs, the canary's run flags).
+ */
+export function secretEnvEntries(spec: RunSpec): pulumi.Output<string>[] {
+  return Object.entries(spec.secretEnv).map(([k, v]) => pulumi.secret(`${k}=${v}`));
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
 import { supplyStep } from "./exec";
 import { AllowEntry } from "../supply/allowlist";
 import { Severity } from "../supply/findings";
@@ -19,6 +20,8 @@ export interface ScanGateArgs {
   readonly allowlist: readonly AllowEntry[];
   /** The project directory, whose supply/run.ts does the work (not part of the diff). */
   readonly projectDir: string;
+  /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP to the registry (registry/trust.ts; not part of the diff). */
+  readonly dockerHost: string;
 }
 
 interface GateState {
@@ -29,6 +32,7 @@ interface GateState {
   readonly dbDir: string;
   readonly allowlist: readonly AllowEntry[];
   readonly projectDir: string;
+  readonly dockerHost: string;
 }
 
 /**
@@ -65,6 +69,6 @@ export class ScanGate extends pulumi.dynamic.Resource {
   declare public readonly allowed: pulumi.Output<string[]>;
 
   constructor(name: string, args: ScanGateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(gateProvider, name, { ...args, allowlist: [...args.allowlist], findings: undefined, allowed: undefined }, opts, "fleet", "ScanGate");
+    super(gateProvider, name, { ...args, allowlist: [...args.allowlist], findings: undefined, allowed: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.scanGate);
   }
 }

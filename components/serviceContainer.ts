@@ -1,9 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { CANARY_ROLE, LABELS, TYPES } from "../contract";
 import { ResolvedService } from "../stack";
 import { HealthCanary } from "./healthCanary";
 import { PidsLimit } from "./pidsLimit";
-import { dockerRunFlags, runSpec } from "./runSpec";
+import { dockerRunFlags, RunSpec, runSpec, secretEnvEntries } from "./runSpec";
 
 /** Arguments of a ServiceContainer. */
 export interface ServiceContainerArgs {
@@ -43,88 +44,133 @@ export class ServiceContainer extends pulumi.ComponentResource {
   public readonly image: pulumi.Output<string>;
   /** URL of the /health endpoint on the host. */
   public readonly healthUrl: pulumi.Output<string>;
+  /** The options every child starts from. */
+  private readonly child: pulumi.CustomResourceOptions = { parent: this };
 
   constructor(name: string, args: ServiceContainerArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("fleet:containers:ServiceContainer", name, {}, opts);
+    super(TYPES.serviceContainer, name, {}, opts);
     const { service: s } = args;
-    const child = { parent: this };
     const spec = runSpec(s);
-    const labels = { ...args.labels, "dev.fleet.service": s.name };
+    const run: ServiceRun = { args, spec, labels: { ...args.labels, [LABELS.service]: s.name }, secrets: secretEnvEntries(spec) };
 
-    // Destroy removes the pulled image (no tag left behind). Forced, because an update that failed
-    // its canary leaves the old pull to be deleted next time while the running container still
-    // uses that image: the reference is untagged and the container keeps running.
-    const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false, forceRemove: true }, child);
-    const volume = new docker.Volume(
-      `${name}-data`,
-      { name: `${args.prefix}-${s.slug}-data`, labels: Object.entries(labels).map(([label, value]) => ({ label, value })) },
-      { ...child, retainOnDelete: args.retainVolume ?? true },
-    );
-    const canary = new HealthCanary(
-      `${name}-canary`,
-      {
-        image: args.image,
-        service: s.name,
-        dockerHost: args.dockerHost,
-        namePrefix: `${args.prefix}-canary-${s.slug}`,
-        network: args.network,
-        labels: { ...labels, "dev.fleet.role": "canary" },
-        // Probed every second: the canary waits for the first healthy answer, and the probe's
-        // schedule is not a setting an image can fail on.
-        runFlags: dockerRunFlags({ ...spec, health: { ...spec.health, intervalSeconds: 1 } }),
-        timeoutSeconds: args.healthTimeoutSeconds,
-      },
-      { ...child, dependsOn: [pulled] },
-    );
-
-    const container = new docker.Container(
-      `${name}-container`,
-      {
-        name: `${args.prefix}-${s.slug}`,
-        image: pulled.imageId,
-        user: spec.user,
-        envs: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-        ports: [s.ports.service, s.ports.health].map((port) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
-        networksAdvanced: [{ name: args.network, aliases: [s.slug] }],
-        healthcheck: {
-          tests: [...spec.health.test],
-          interval: `${spec.health.intervalSeconds}s`,
-          timeout: `${spec.health.timeoutSeconds}s`,
-          retries: spec.health.retries,
-          startPeriod: `${spec.health.startPeriodSeconds}s`,
-        },
-        wait: true,
-        waitTimeout: args.healthTimeoutSeconds,
-        // unless-stopped, not CIS 5.15's on-failure: an engine that shuts down stops every
-        // container with SIGTERM, the service exits 0, and on start the engine restarts only
-        // on-failure containers that exited non-zero, so after a reboot the fleet would stay down.
-        // A crash loop is still visible (the health check fails) and backs off exponentially.
-        restart: "unless-stopped",
-        capabilities: { drops: [...spec.capDrop] },
-        securityOpts: [...spec.securityOpts],
-        readOnly: true,
-        tmpfs: { ...spec.tmpfs },
-        memory: spec.memoryMiB,
-        memorySwap: spec.memoryMiB,
-        cpuShares: spec.cpuShares,
-        volumes: [{ volumeName: volume.name, containerPath: spec.dataPath }],
-        removeVolumes: false,
-        deviceRequests: spec.gpu ? [{ driver: spec.gpu.driver, deviceIds: [...spec.gpu.deviceIds], capabilities: [...spec.gpu.capabilities] }] : undefined,
-        logDriver: "json-file",
-        logOpts: { "max-size": "10m", "max-file": "3" },
-        labels: Object.entries<pulumi.Input<string>>({ ...labels, "dev.fleet.image": args.image }).map(([label, value]) => ({ label, value })),
-        destroyGraceSeconds: 10,
-        mustRun: true,
-      },
-      // A fixed host port cannot be held by two containers, so the old one goes first; the canary
-      // has already proved the new image healthy with these settings, which keeps that gap to a restart.
-      { ...child, deleteBeforeReplace: true, dependsOn: [canary, ...(args.gates ?? [])] },
-    );
-    new PidsLimit(`${name}-pids`, { containerId: container.id, limit: spec.pidsLimit, dockerHost: args.dockerHost }, child);
+    const pulled = this.pull(name, args);
+    const volume = this.dataVolume(name, run);
+    const canary = this.canary(name, run, pulled);
+    const container = this.container(name, run, pulled, volume, canary);
+    this.pidsLimit(name, run, container);
 
     this.containerName = container.name;
     this.image = pulumi.output(args.image);
     this.healthUrl = pulumi.output(`http://${args.bindAddress === "0.0.0.0" ? "127.0.0.1" : args.bindAddress}:${s.ports.health}/health`);
     this.registerOutputs({ containerName: this.containerName, image: this.image, healthUrl: this.healthUrl });
   }
+
+  /** The image, pulled by digest onto the stack's engine. */
+  private pull(name: string, args: ServiceContainerArgs): docker.RemoteImage {
+    // Destroy removes the pulled image (no tag left behind). Forced, because an update that failed
+    // its canary leaves the old pull to be deleted next time while the running container still
+    // uses that image: the reference is untagged and the container keeps running.
+    return new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false, forceRemove: true }, this.child);
+  }
+
+  /** The service's named data volume, kept when the stack is destroyed unless retainVolume says otherwise. */
+  private dataVolume(name: string, run: ServiceRun): docker.Volume {
+    const { args } = run;
+    return new docker.Volume(
+      `${name}-data`,
+      { name: `${args.prefix}-${args.service.slug}-data`, labels: Object.entries(run.labels).map(([label, value]) => ({ label, value })) },
+      { ...this.child, retainOnDelete: args.retainVolume ?? true },
+    );
+  }
+
+  /** The canary: the new image run with the container's own settings until it answers healthy. */
+  private canary(name: string, run: ServiceRun, pulled: docker.RemoteImage): HealthCanary {
+    const { args, spec } = run;
+    return new HealthCanary(
+      `${name}-canary`,
+      {
+        image: args.image,
+        service: args.service.name,
+        dockerHost: args.dockerHost,
+        namePrefix: `${args.prefix}-canary-${args.service.slug}`,
+        network: args.network,
+        labels: { ...run.labels, [LABELS.role]: CANARY_ROLE },
+        // Probed every second: the canary waits for the first healthy answer, and the probe's
+        // schedule is not a setting an image can fail on.
+        runFlags: [...dockerRunFlags({ ...spec, health: { ...spec.health, intervalSeconds: 1 } }), ...run.secrets.flatMap((entry) => ["--env", entry])],
+        timeoutSeconds: args.healthTimeoutSeconds,
+      },
+      { ...this.child, dependsOn: [pulled] },
+    );
+  }
+
+  /** The container, created or replaced only after its canary and gates passed. */
+  private container(name: string, run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume, canary: HealthCanary): docker.Container {
+    return new docker.Container(
+      `${name}-container`,
+      containerArgs(run, pulled, volume),
+      // A fixed host port cannot be held by two containers, so the old one goes first; the canary
+      // has already proved the new image healthy with these settings, which keeps that gap to a restart.
+      { ...this.child, deleteBeforeReplace: true, dependsOn: [canary, ...(run.args.gates ?? [])] },
+    );
+  }
+
+  /** The container's PIDs limit (CIS 5.29), which the provider's Container cannot set. */
+  private pidsLimit(name: string, run: ServiceRun, container: docker.Container): PidsLimit {
+    return new PidsLimit(`${name}-pids`, { containerId: container.id, limit: run.spec.pidsLimit, dockerHost: run.args.dockerHost }, this.child);
+  }
+}
+
+/** What the steps of a ServiceContainer share: its arguments, and how the service runs. */
+interface ServiceRun {
+  readonly args: ServiceContainerArgs;
+  /** How the service runs, in the container and its canary alike. */
+  readonly spec: RunSpec;
+  /** The stack's labels and the service's, on the volume, the canary and the container. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** This service's fleet:secrets only, as Pulumi secrets, in the container and its canary alike. */
+  readonly secrets: readonly pulumi.Output<string>[];
+}
+
+/** The container's settings: the RunSpec as the docker provider takes it, with the CIS 5.x settings. */
+function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume): docker.ContainerArgs {
+  const { args, spec } = run;
+  const s = args.service;
+  return {
+    name: `${args.prefix}-${s.slug}`,
+    image: pulled.imageId,
+    user: spec.user,
+    envs: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), ...run.secrets],
+    ports: [s.ports.service, s.ports.health].map((port) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
+    networksAdvanced: [{ name: args.network, aliases: [s.slug] }],
+    healthcheck: {
+      tests: [...spec.health.test],
+      interval: `${spec.health.intervalSeconds}s`,
+      timeout: `${spec.health.timeoutSeconds}s`,
+      retries: spec.health.retries,
+      startPeriod: `${spec.health.startPeriodSeconds}s`,
+    },
+    wait: true,
+    waitTimeout: args.healthTimeoutSeconds,
+    // unless-stopped, not CIS 5.15's on-failure: an engine that shuts down stops every
+    // container with SIGTERM, the service exits 0, and on start the engine restarts only
+    // on-failure containers that exited non-zero, so after a reboot the fleet would stay down.
+    // A crash loop is still visible (the health check fails) and backs off exponentially.
+    restart: "unless-stopped",
+    capabilities: { drops: [...spec.capDrop] },
+    securityOpts: [...spec.securityOpts],
+    readOnly: true,
+    tmpfs: { ...spec.tmpfs },
+    memory: spec.memoryMiB,
+    memorySwap: spec.memoryMiB,
+    cpuShares: spec.cpuShares,
+    volumes: [{ volumeName: volume.name, containerPath: spec.dataPath }],
+    removeVolumes: false,
+    deviceRequests: spec.gpu ? [{ driver: spec.gpu.driver, deviceIds: [...spec.gpu.deviceIds], capabilities: [...spec.gpu.capabilities] }] : undefined,
+    logDriver: "json-file",
+    logOpts: { "max-size": "10m", "max-file": "3" },
+    labels: Object.entries<pulumi.Input<string>>({ ...run.labels, [LABELS.image]: args.image }).map(([label, value]) => ({ label, value })),
+    destroyGraceSeconds: 10,
+    mustRun: true,
+  };
 }

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { BUILD_ARGS, TYPES } from "../contract";
 import { BuildPlan, ResolvedService } from "../stack";
 import { buildImage, ImageBuildArgs } from "./images";
 
@@ -19,14 +20,17 @@ export function servicePlan(service: ResolvedService): BuildPlan {
   return plan;
 }
 
-/** The build args of a service image: its family (`repo@sha256:`), name, ports and the revision baked in. */
-export function serviceBuildArgs<T>(service: ResolvedService, family: T): { FAMILY: T; SERVICE_NAME: string; SERVICE_PORT: string; HEALTH_PORT: string; FLEET_REVISION: string } {
+/** The build args of a service image: its family (`repo@sha256:`), name, ports and its inputs digest baked in. */
+export function serviceBuildArgs<T>(
+  service: ResolvedService,
+  family: T,
+): { [BUILD_ARGS.family]: T; [BUILD_ARGS.serviceName]: string; [BUILD_ARGS.servicePort]: string; [BUILD_ARGS.healthPort]: string; [BUILD_ARGS.inputs]: string } {
   return {
-    FAMILY: family,
-    SERVICE_NAME: service.name,
-    SERVICE_PORT: String(service.ports.service),
-    HEALTH_PORT: String(service.ports.health),
-    FLEET_REVISION: servicePlan(service).revision.sha,
+    [BUILD_ARGS.family]: family,
+    [BUILD_ARGS.serviceName]: service.name,
+    [BUILD_ARGS.servicePort]: String(service.ports.service),
+    [BUILD_ARGS.healthPort]: String(service.ports.health),
+    [BUILD_ARGS.inputs]: servicePlan(service).provenance.inputs,
   };
 }
 
@@ -36,7 +40,7 @@ export class ServiceImage extends pulumi.ComponentResource {
   public readonly ref: pulumi.Output<string>;
 
   constructor(name: string, args: ServiceImageArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("fleet:images:ServiceImage", name, {}, opts);
+    super(TYPES.serviceImage, name, {}, opts);
     const { service } = args;
     const { ref } = buildImage(
       `${name}-image`,

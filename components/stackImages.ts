@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { PINNED_REF } from "../stack/schema";
+import { isPinnedRef } from "../registry";
 
 /**
  * The images another stack built, read through a StackReference to its `images` output (service
@@ -23,7 +23,7 @@ export class StackImages {
     const stack = this.stack;
     return this.reference.getOutput("images").apply((images: Record<string, string> | undefined) => {
       const ref = images?.[service];
-      if (typeof ref !== "string" || !PINNED_REF.test(ref)) {
+      if (typeof ref !== "string" || !isPinnedRef(ref)) {
         throw new Error(
           `fleet:imagesFrom ${stack} exports no image for ${service} (${images ? `it has ${Object.keys(images).sort().join(", ") || "none"}` : "it has no images output"}); ` +
             `run \`pulumi up\` on ${stack} first, with fleet:buildCatalog: true so that it builds every service of the catalog`,

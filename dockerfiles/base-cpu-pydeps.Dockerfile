@@ -38,9 +38,10 @@ RUN apt-get update \
 
 # ---- builder: creates the venv and installs the locked deps into it -------------------------
 FROM os AS builder
-# SOURCE_DATE_EPOCH (the image's own commit time) is declared in every stage that makes files, so
-# that those steps are cached per epoch: a layer reused from a build made before the epoch would
-# keep its older file times, which rewrite-timestamp (it only lowers newer times) leaves as they are.
+# SOURCE_DATE_EPOCH (one fixed instant for every image, see components/images.ts) is declared in
+# every stage that makes files, so that those steps are cached per epoch: a layer reused from a
+# build made with an earlier epoch would keep its older file times, which rewrite-timestamp (it
+# only lowers newer times) leaves as they are.
 ARG SOURCE_DATE_EPOCH
 ARG PYTHON3_VERSION=3.11.2-1+b1
 ARG DEBIAN_FRONTEND=noninteractive

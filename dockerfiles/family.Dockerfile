@@ -12,9 +12,10 @@ ARG BASE
 # ---- builder: installs into /install only what the parent does not already carry ----------
 FROM ${BASE} AS builder
 USER root
-# SOURCE_DATE_EPOCH (the image's own commit time) is declared in every stage that makes files, so
-# that those steps are cached per epoch: a layer reused from a build made before the epoch would
-# keep its older file times, which rewrite-timestamp (it only lowers newer times) leaves as they are.
+# SOURCE_DATE_EPOCH (one fixed instant for every image, see components/images.ts) is declared in
+# every stage that makes files, so that those steps are cached per epoch: a layer reused from a
+# build made with an earlier epoch would keep its older file times, which rewrite-timestamp (it
+# only lowers newer times) leaves as they are.
 ARG SOURCE_DATE_EPOCH
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
 ARG LOCK

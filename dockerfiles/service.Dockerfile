@@ -11,9 +11,10 @@ ARG FAMILY
 # ---- builder: the service's own locked deps into a separate prefix, and its bytecode --------
 FROM ${FAMILY} AS builder
 USER root
-# SOURCE_DATE_EPOCH (the image's own commit time) is declared in every stage that makes files, so
-# that those steps are cached per epoch: a layer reused from a build made before the epoch would
-# keep its older file times, which rewrite-timestamp (it only lowers newer times) leaves as they are.
+# SOURCE_DATE_EPOCH (one fixed instant for every image, see components/images.ts) is declared in
+# every stage that makes files, so that those steps are cached per epoch: a layer reused from a
+# build made with an earlier epoch would keep its older file times, which rewrite-timestamp (it
+# only lowers newer times) leaves as they are.
 ARG SOURCE_DATE_EPOCH
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
 COPY requirements.lock /tmp/requirements.lock
@@ -38,14 +39,15 @@ COPY --from=builder /opt/app/src /opt/app/src
 ARG SERVICE_NAME=reference-service
 ARG SERVICE_PORT=8000
 ARG HEALTH_PORT=8001
-# The commit the service's inputs come from belongs to the image, not to the container: pinning
-# a service to the digest it already runs changes nothing.
-ARG FLEET_REVISION=unknown
+# The digest of the image's inputs (its dev.fleet.inputs label, a function of content only, not of
+# git history) belongs to the image, not to the container: pinning a service to the digest it
+# already runs changes nothing.
+ARG FLEET_INPUTS=unknown
 # The prefix layout of Debian's python3.11: <prefix>/lib/python3.11/site-packages.
 ENV SERVICE_NAME=${SERVICE_NAME} \
     SERVICE_PORT=${SERVICE_PORT} \
     HEALTH_PORT=${HEALTH_PORT} \
-    FLEET_REVISION=${FLEET_REVISION} \
+    FLEET_INPUTS=${FLEET_INPUTS} \
     PYTHONPATH=/opt/app/src:/opt/app/deps/lib/python3.11/site-packages
 LABEL org.opencontainers.image.title=${SERVICE_NAME}
 EXPOSE ${SERVICE_PORT} ${HEALTH_PORT}

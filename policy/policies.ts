@@ -1,5 +1,6 @@
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { buildCatalog } from "../catalog/catalog";
+import { BUILD_ARGS, LABELS, TYPES } from "../contract";
 import { profileSchema } from "../profiles/schema";
 
 /*
@@ -8,13 +9,6 @@ import { profileSchema } from "../profiles/schema";
  * or `validateStack` with hand-built arguments; only policy/index.ts builds the PolicyPack (its
  * constructor starts serving). Every policy is mandatory: a violation stops preview and up.
  */
-
-/** Pulumi type of a running container. */
-export const CONTAINER = "docker:index/container:Container";
-/** Pulumi type of a pulled image. */
-export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-/** Pulumi type of a built image. */
-export const BUILT_IMAGE = "docker-build:index:Image";
 
 /** The uid:gid every fleet image creates its user with (dockerfiles/base-cpu-pydeps.Dockerfile). */
 export const FLEET_USER = "10001:10001";
@@ -33,13 +27,13 @@ export function isPinned(image: unknown): boolean {
 /** The service a container runs, from its `dev.fleet.service` label. */
 export function serviceOf(props: Record<string, any>): string | undefined {
   const labels: { label?: string; value?: string }[] = props.labels ?? [];
-  return labels.find((l) => l.label === "dev.fleet.service")?.value;
+  return labels.find((l) => l.label === LABELS.service)?.value;
 }
 
 /** Runs `check` on containers only, with their props and the report function. */
 function onContainers(check: (props: Record<string, any>, report: ReportViolation) => void) {
   return (args: ResourceValidationArgs, report: ReportViolation): void => {
-    if (args.type === CONTAINER) check(args.props, report);
+    if (args.type === TYPES.container) check(args.props, report);
   };
 }
 
@@ -55,17 +49,17 @@ export const imagesPinned: ResourceValidationPolicy = {
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     const p = args.props;
-    if (args.type === REMOTE_IMAGE && !isPinned(p.name)) {
+    if (args.type === TYPES.remoteImage && !isPinned(p.name)) {
       report(`pulled image must be pinned as repo@sha256:<digest>; got "${p.name}"`);
     }
-    if (args.type === CONTAINER) {
+    if (args.type === TYPES.container) {
       if (!isPinned(p.image)) report(`${who(p)}: image must be pinned (repo@sha256:<digest> or an image ID); got "${p.image}"`);
       const labels: { label?: string; value?: string }[] = p.labels ?? [];
-      const ref = labels.find((l) => l.label === "dev.fleet.image")?.value;
-      if (ref !== undefined && !PINNED_REF.test(ref)) report(`${who(p)}: label dev.fleet.image must be repo@sha256:<digest>; got "${ref}"`);
+      const ref = labels.find((l) => l.label === LABELS.image)?.value;
+      if (ref !== undefined && !PINNED_REF.test(ref)) report(`${who(p)}: label ${LABELS.image} must be repo@sha256:<digest>; got "${ref}"`);
     }
-    if (args.type === BUILT_IMAGE) {
-      for (const key of ["BASE", "FAMILY"]) {
+    if (args.type === TYPES.builtImage) {
+      for (const key of [BUILD_ARGS.base, BUILD_ARGS.family]) {
         const from = p.buildArgs?.[key];
         if (from !== undefined && !PINNED_REF.test(from)) report(`build arg ${key} (the image built FROM) must be repo@sha256:<digest>; got "${from}"`);
       }
@@ -143,9 +137,6 @@ export const memoryLimited: ResourceValidationPolicy = {
   }),
 };
 
-/** Pulumi type of the PIDs limit the program sets on each container (components/pidsLimit.ts). */
-export const PIDS_LIMIT = "pulumi-nodejs:dynamic/fleet:PidsLimit";
-
 /**
  * A PIDs limit on every container (CIS 5.29). The docker provider's Container has no such input,
  * so the program sets it with a PidsLimit resource of its own, whose `containerId` is the
@@ -159,13 +150,13 @@ export const pidsLimited: StackValidationPolicy = {
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const limited = new Set<string>();
     for (const r of args.resources) {
-      if (r.type !== PIDS_LIMIT) continue;
+      if (r.type !== TYPES.pidsLimit) continue;
       const n = r.props.limit;
       if (!(typeof n === "number" && n > 0)) continue;
       for (const dep of r.propertyDependencies?.containerId ?? []) limited.add(dep.urn);
     }
-    for (const r of args.resources.filter((r) => r.type === CONTAINER)) {
-      if (!limited.has(r.urn)) report(`${who(r.props)}: container has no PIDs limit (no ${PIDS_LIMIT} with limit > 0 on its ID)`, r.urn);
+    for (const r of args.resources.filter((r) => r.type === TYPES.container)) {
+      if (!limited.has(r.urn)) report(`${who(r.props)}: container has no PIDs limit (no ${TYPES.pidsLimit} with limit > 0 on its ID)`, r.urn);
     }
   },
 };
@@ -199,7 +190,7 @@ export const gpuOnlyWhereNeeded: ResourceValidationPolicy = {
     const requests: unknown[] = p.deviceRequests ?? [];
     if (requests.length === 0 && !p.gpus) return;
     const service = serviceOf(p);
-    if (service === undefined) return report(`${who(p)}: requests a GPU but has no dev.fleet.service label to tell whether its family needs one`);
+    if (service === undefined) return report(`${who(p)}: requests a GPU but has no ${LABELS.service} label to tell whether its family needs one`);
     const needs = serviceNeedsGpu(service);
     if (needs === undefined) report(`${service}: requests a GPU but is not a service of the catalog (catalog/services.ts)`);
     else if (!needs) report(`${service}: requests a GPU but its family needs none (catalog/families.ts)`);

@@ -139,8 +139,11 @@ export function gpuProblems(fleet: ResolvedFleet, profile: Profile, support: Eng
   const byIndex = new Map(gpus.map((g) => [g.index, g]));
   const listed = gpus.map((g) => `${g.index} (${g.name}, ${g.memoryTotalMiB} MiB)`).join(", ") || "none";
   const wanted = new Set(fleet.services.flatMap((s) => s.gpuRequest?.deviceIds.map(Number) ?? []));
+  // The GPUs come from fleet:env when the stack sets them, else from the profile.
+  const fromStack = fleet.hardwareEnv.GPU_VISIBLE_DEVICES !== String(profile.env.GPU_VISIBLE_DEVICES);
+  const gpusSetIn = fromStack ? `${fleet.stackFile}: fleet:env.GPU_VISIBLE_DEVICES` : `${fleet.profile.file}: env.GPU_VISIBLE_DEVICES`;
   for (const i of [...wanted].sort()) {
-    if (!byIndex.has(i)) problems.push(`${fleet.profile.file}: env.GPU_VISIBLE_DEVICES: names GPU ${i}, which the host of ${where} does not have; it has ${listed}`);
+    if (!byIndex.has(i)) problems.push(`${gpusSetIn}: names GPU ${i}, which the host of ${where} does not have; it has ${listed}`);
   }
   for (const [card, gpu] of byIndex) {
     const on = demands.filter((d) => d.card === card);
@@ -169,9 +172,10 @@ export function dockerClient(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * The GPU preflight against the stack's engine. Does nothing for a fleet without GPU containers;
  * otherwise asks the engine (`docker info`), runs nvidia-smi in a throw-away GPU container of the
- * stack's base image, and throws a PreflightError listing every problem. Changes nothing.
+ * stack's base image, and throws a PreflightError listing every problem, checked against the
+ * profile the fleet was resolved with (`fleet.profile.parsed`). Changes nothing.
  */
-export function gpuPreflight(fleet: ResolvedFleet, profile: Profile, run: Runner = execRunner): void {
+export function gpuPreflight(fleet: ResolvedFleet, run: Runner = execRunner): void {
   if (!needsGpu(fleet)) return;
   const env = { ...process.env, DOCKER_HOST: fleet.dockerHost };
   const docker = dockerClient();
@@ -193,7 +197,7 @@ export function gpuPreflight(fleet: ResolvedFleet, profile: Profile, run: Runner
       smiError = lastLine(e);
     }
   }
-  const problems = gpuProblems(fleet, profile, support, gpus, smiError);
+  const problems = gpuProblems(fleet, fleet.profile.parsed, support, gpus, smiError);
   if (problems.length) throw new PreflightError(fleet.stack, problems);
 }
 

@@ -20,20 +20,3 @@ export function request(url: string, opts: { method?: string; headers?: Record<s
     req.end();
   });
 }
-
-/** Whether a registry host is on this machine's loopback, where registries speak plain HTTP. */
-export function isLoopback(host: string): boolean {
-  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
-}
-
-/**
- * The base URL a registry answers on: plain HTTP on loopback, else HTTPS, falling back to plain
- * HTTP for a LAN registry that has no TLS (as an engine configured with insecure-registries does).
- */
-export async function registryBase(host: string): Promise<{ base: string; answer: Answer }> {
-  if (isLoopback(host)) return { base: `http://${host}`, answer: await request(`http://${host}/v2/`) };
-  const tls = await request(`https://${host}/v2/`);
-  if ("status" in tls) return { base: `https://${host}`, answer: tls };
-  const plain = await request(`http://${host}/v2/`);
-  return "status" in plain ? { base: `http://${host}`, answer: plain } : { base: `https://${host}`, answer: tls };
-}

@@ -1,6 +1,4 @@
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadProfile } from "../profiles";
 import { ResolvedFleet } from "../stack";
 import { gpuPreflight, PreflightError } from "./gpu";
 import { serviceProblems } from "./services";
@@ -10,13 +8,13 @@ import { serviceProblems } from "./services";
  * since it builds and changes nothing. Every problem is printed, one line each, as a RunError (no
  * stack trace), and the update stops before any resource is registered.
  */
-export async function preflight(fleet: ResolvedFleet, projectDir: string = path.resolve(__dirname, "..")): Promise<void> {
+export async function preflight(fleet: ResolvedFleet): Promise<void> {
   if (pulumi.runtime.isDryRun()) return;
   const problems = await serviceProblems(fleet);
   if (problems.length) throw new pulumi.RunError(`fleet: stack ${fleet.stack} cannot be updated:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   // The engine answers: can it give the stack's GPU services their GPUs (preflight/gpu.ts)?
   try {
-    gpuPreflight(fleet, loadProfile(projectDir, fleet.profile.name, fleet.stackFile));
+    gpuPreflight(fleet);
   } catch (e) {
     if (e instanceof PreflightError) throw new pulumi.RunError(e.message);
     throw e;

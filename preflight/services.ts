@@ -3,15 +3,10 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { ResolvedFleet } from "../stack";
-import { registryBase, request } from "./http";
+import { parseImageRef, parsePinnedRef, Registry } from "../registry";
+import { request } from "./http";
 
 const NOTHING = "nothing was changed";
-const MANIFESTS = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.docker.distribution.manifest.v2+json",
-].join(", ");
 
 /**
  * Checks, before `pulumi up` touches anything, that what the update needs answers: the stack's
@@ -23,14 +18,16 @@ export async function serviceProblems(fleet: ResolvedFleet): Promise<string[]> {
   const engine = await engineAnswer(fleet.dockerHost);
   if (engine) problems.push(`the Docker engine ${fleet.dockerHost} does not answer (${engine}); start it (\`npm run infra\` on this machine) and run the update again; ${NOTHING}`);
 
-  const host = fleet.registry.split("/")[0];
-  const { base, answer } = await registryBase(host);
+  // Plain HTTP or HTTPS as the stack's engine trusts the registry (registry/trust.ts).
+  const { host } = parseImageRef(fleet.registry);
+  const registry = await Registry.of(host, fleet.dockerHost, 5000);
+  const answer = await registry.ping();
   if ("error" in answer) {
-    problems.push(`the registry ${host} (fleet:registry ${fleet.registry}) does not answer (GET ${base}/v2/: ${answer.error}); images are pushed to and pulled from it: start it (\`npm run infra\` on this machine) and run the update again; ${NOTHING}`);
+    problems.push(`the registry ${host} (fleet:registry ${fleet.registry}) does not answer (GET ${registry.base}/v2/: ${answer.error}); images are pushed to and pulled from it: start it (\`npm run infra\` on this machine) and run the update again; ${NOTHING}`);
   } else if (answer.status === 200 && fleet.families.length > 0) {
-    const [ref, digest] = fleet.baseImage.split("@");
-    const repo = ref.slice(ref.indexOf("/") + 1).replace(/:[^/]*$/, "");
-    const head = await request(`${base}/v2/${repo}/manifests/${digest}`, { method: "HEAD", headers: { Accept: MANIFESTS } });
+    // The base image may live in another registry than fleet:registry; ask the one it names.
+    const base = parsePinnedRef(fleet.baseImage).host === host ? registry : await Registry.of(parsePinnedRef(fleet.baseImage).host, fleet.dockerHost, 5000);
+    const head = await base.check(fleet.baseImage);
     if ("status" in head && head.status === 404) {
       problems.push(`the base image ${fleet.baseImage} is not in the registry ${host}; make it there with \`npm run infra\` (this machine's local registry) or \`npm run fleet -- base --stack ${fleet.stack}\`, and run the update again; ${NOTHING}`);
     }

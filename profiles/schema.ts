@@ -25,6 +25,28 @@ const limitSchema = z.strictObject({
 });
 
 /**
+ * The hardware env every container of a machine receives: the plan's "Hardware-Aware Defaults". A
+ * profile sets all five; a stack may override any of them with fleet:env (same rules).
+ */
+export const hardwareEnvSchema = z.strictObject({
+  GPU_VISIBLE_DEVICES: z
+    .string({ error: 'must be a text of GPU indexes like "0" or "0,1" (empty for none)' })
+    .regex(/^(\d+(,\d+)*)?$/, { error: 'must be GPU indexes like "0" or "0,1" (empty for none)' }),
+  /** Checked option by option as torch parses it (see allocConf.ts). */
+  TORCH_CUDA_ALLOC_CONF: z.string({ error: 'must be a text of option:value pairs like "max_split_size_mb:64"' }),
+  OMP_NUM_THREADS: wholeNumber(1, 256),
+  /** The default worker count of a service that needs no GPU (a GPU service gets 1: see resolveFleet). */
+  UVICORN_WORKERS: wholeNumber(1, 256),
+  MODEL_EVICT_THRESHOLD_PCT: wholeNumber(1, 100),
+});
+
+/** The hardware env: the five settings a profile gives every container. */
+export type HardwareEnv = z.infer<typeof hardwareEnvSchema>;
+
+/** The names of the hardware env settings. */
+export const HARDWARE_ENV_KEYS = Object.keys(hardwareEnvSchema.shape) as (keyof HardwareEnv)[];
+
+/**
  * A machine's hardware profile: the facts of the machine and the environment every container on it
  * receives. The five env settings are the plan's "Hardware-Aware Defaults".
  */
@@ -39,16 +61,7 @@ export const profileSchema = z.strictObject({
     /** The GPUs of the machine; empty for none. */
     gpus: z.array(gpuSchema, { error: "must be a list of GPUs (empty for none)" }),
   }),
-  env: z.strictObject({
-    GPU_VISIBLE_DEVICES: z
-      .string({ error: 'must be a text of GPU indexes like "0" or "0,1" (empty for none)' })
-      .regex(/^(\d+(,\d+)*)?$/, { error: 'must be GPU indexes like "0" or "0,1" (empty for none)' }),
-    /** Checked option by option as torch parses it (see allocConf.ts). */
-    TORCH_CUDA_ALLOC_CONF: z.string({ error: 'must be a text of option:value pairs like "max_split_size_mb:64"' }),
-    OMP_NUM_THREADS: wholeNumber(1, 256),
-    UVICORN_WORKERS: wholeNumber(1, 256),
-    MODEL_EVICT_THRESHOLD_PCT: wholeNumber(1, 100),
-  }),
+  env: hardwareEnvSchema,
   /**
    * VRAM budget of each GPU service on this machine, MiB, by service name. The GPU preflight adds
    * up the budgets of the services on one card and refuses an `up` that does not fit its memory.

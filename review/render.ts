@@ -2,7 +2,7 @@ import { ImageChange, Review } from "./summary";
 
 const short = (d: string | undefined): string => (d === undefined ? "(after build)" : d.replace(/^(sha256:[0-9a-f]{12})[0-9a-f]+$/, "$1"));
 
-/** One image change in words: `rebuild (source; revision)`, `sha256:a… -> sha256:b…`, `unchanged`. */
+/** One image change in words: `rebuild (source; inputs 1a2b… -> 3c4d…)`, `sha256:a… -> sha256:b…`, `unchanged`. */
 export function imageWords(i: ImageChange): string {
   switch (i.status) {
     case "unchanged":

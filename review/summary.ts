@@ -1,9 +1,5 @@
+import { BUILD_ARGS, isFleetComponent, LABELS, TYPES } from "../contract";
 import { PolicyResults, PreviewDigest, PreviewState, PreviewStep, UNKNOWN } from "./preview";
-
-/** Pulumi types the review reads. */
-const IMAGE = "docker-build:index:Image";
-const CONTAINER = "docker:index/container:Container";
-const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 
 /** What happens to one service's image. */
 export interface ImageChange {
@@ -13,7 +9,7 @@ export interface ImageChange {
   readonly from?: string;
   /** The digest it will have; absent while the build has not run (preview builds nothing). */
   readonly to?: string;
-  /** Which inputs changed, in plain words: source, family digest, lock, Dockerfile, revision... */
+  /** Which inputs changed, in plain words: source, family digest, lock, Dockerfile, inputs digest old -> new... */
   readonly inputs: readonly string[];
 }
 
@@ -107,13 +103,22 @@ function labelsOf(state: PreviewState | undefined): Record<string, string> {
   return raw ?? {};
 }
 
-function envOf(state: PreviewState | undefined): Record<string, string> {
+/**
+ * A container's env by key, and how many of its entries are secrets (fleet:secrets): a preview
+ * shows those, or the whole list once a provider has marked it secret, without their text.
+ */
+function envOf(state: PreviewState | undefined): { env: Record<string, string>; secrets: number } {
   const envs: unknown = state?.inputs?.envs;
-  if (!Array.isArray(envs)) return {};
-  return Object.fromEntries(envs.map((e: string) => (e.includes("=") ? [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] : [e, ""])));
+  if (!Array.isArray(envs)) return { env: {}, secrets: envs === undefined ? 0 : -1 };
+  const plain = envs.filter((e): e is string => typeof e === "string" && e !== "[secret]");
+  const env = Object.fromEntries(plain.map((e) => (e.includes("=") ? [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] : [e, ""])));
+  return { env, secrets: envs.length - plain.length };
 }
 
 const show = (v: unknown): string => (v === undefined ? "(none)" : isUnknown(v) ? "(after build)" : typeof v === "string" ? (v === "" ? '""' : v) : JSON.stringify(v));
+
+/** The first 12 hex of an inputs digest, as the image's tag shows it; "(none)" for an image labelled before images were named by content. */
+const shortInputs = (v: unknown): string => (typeof v === "string" && /^[0-9a-f]{64}$/.test(v) ? v.slice(0, 12) : show(v));
 
 /** Which build inputs of an image differ between two states, in words a reviewer knows. */
 export function imageInputs(kind: "service" | "family", oldIn: Record<string, any> = {}, newIn: Record<string, any> = {}): string[] {
@@ -125,13 +130,21 @@ export function imageInputs(kind: "service" | "family", oldIn: Record<string, an
   const newArgs: Record<string, unknown> = newIn.buildArgs ?? {};
   for (const key of [...new Set([...Object.keys(oldArgs), ...Object.keys(newArgs)])].sort()) {
     if (!differs(oldArgs[key], newArgs[key])) continue;
-    if (key === "FAMILY") out.push(`${repoName(oldArgs[key]) ?? repoName(newArgs[key]) ?? "family"} digest`);
-    else if (key === "BASE") out.push(`${repoName(oldArgs[key]) ?? "base"} digest`);
-    else if (key === "LOCK") out.push(`lock ${show(oldArgs[key])} -> ${show(newArgs[key])}`);
-    else if (key === "FLEET_REVISION") continue; // the revision follows the inputs: named once below
+    if (key === BUILD_ARGS.family) out.push(`${repoName(oldArgs[key]) ?? repoName(newArgs[key]) ?? "family"} digest`);
+    else if (key === BUILD_ARGS.base) out.push(`${repoName(oldArgs[key]) ?? "base"} digest`);
+    else if (key === BUILD_ARGS.lock) out.push(`lock ${show(oldArgs[key])} -> ${show(newArgs[key])}`);
+    // They follow the inputs digest (FLEET_REVISION: the git commit, before images were named by content): named once below.
+    else if (key === BUILD_ARGS.inputs || key === BUILD_ARGS.revision) continue;
     else out.push(`build arg ${key} ${show(oldArgs[key])} -> ${show(newArgs[key])}`);
   }
-  if (differs(oldIn.labels, newIn.labels) || differs(oldIn.tags, newIn.tags) || differs(oldArgs.FLEET_REVISION, newArgs.FLEET_REVISION)) out.push("revision");
+  const oldLabels: Record<string, unknown> = oldIn.labels ?? {};
+  const newLabels: Record<string, unknown> = newIn.labels ?? {};
+  if (differs(oldLabels[LABELS.inputs], newLabels[LABELS.inputs])) out.push(`inputs ${shortInputs(oldLabels[LABELS.inputs])} -> ${shortInputs(newLabels[LABELS.inputs])}`);
+  for (const key of [...new Set([...Object.keys(oldLabels), ...Object.keys(newLabels)])].sort()) {
+    if (key !== LABELS.inputs && differs(oldLabels[key], newLabels[key])) out.push(`label ${key}`);
+  }
+  // The tag is `src-` and the inputs digest: a tag changed alone means the naming changed.
+  if (!differs(oldLabels[LABELS.inputs], newLabels[LABELS.inputs]) && differs(oldIn.tags, newIn.tags)) out.push("tag");
   const known = new Set(["context", "dockerfile", "buildArgs", "labels", "tags"]);
   for (const key of Object.keys({ ...oldIn, ...newIn }).sort()) {
     if (!known.has(key) && !key.startsWith("__") && differs(oldIn[key], newIn[key])) out.push(key);
@@ -157,14 +170,17 @@ export function containerReasons(oldState: PreviewState | undefined, newState: P
   const out: string[] = [];
   const oldL = labelsOf(oldState);
   const newL = labelsOf(newState);
-  const oldImage = oldL["dev.fleet.image"];
-  const newImage = newL["dev.fleet.image"];
+  const oldImage = oldL[LABELS.image];
+  const newImage = newL[LABELS.image];
   if (oldImage !== newImage || (newImage ?? "").includes(UNKNOWN)) out.push(`image ${shortDigest(digestOf(oldImage))} -> ${shortDigest(digestOf(newImage))}`);
   else if (JSON.stringify(oldState.inputs?.image) !== JSON.stringify(newState.inputs?.image)) out.push("image (pulled again)");
 
-  const oldEnv = envOf(oldState);
-  const newEnv = envOf(newState);
-  for (const key of [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].sort()) {
+  const { env: oldEnv, secrets: oldSecrets } = envOf(oldState);
+  const { env: newEnv, secrets: newSecrets } = envOf(newState);
+  const wholly = oldSecrets < 0 || newSecrets < 0;
+  if (wholly && JSON.stringify(oldState.inputs?.envs) !== JSON.stringify(newState.inputs?.envs)) out.push("env (secret: not shown)");
+  if (!wholly && oldSecrets !== newSecrets) out.push(`secret env entries ${oldSecrets} -> ${newSecrets}`);
+  for (const key of wholly ? [] : [...new Set([...Object.keys(oldEnv), ...Object.keys(newEnv)])].sort()) {
     if (oldEnv[key] === newEnv[key]) continue;
     if (!(key in oldEnv)) out.push(`env ${key} added (${show(newEnv[key])})`);
     else if (!(key in newEnv)) out.push(`env ${key} removed (was ${show(oldEnv[key])})`);
@@ -179,7 +195,7 @@ export function containerReasons(oldState: PreviewState | undefined, newState: P
     if (a !== b) out.push(`${key} ${show(a)}${a === undefined ? "" : unit} -> ${show(b)}${b === undefined ? "" : unit}`);
   }
   for (const label of [...new Set([...Object.keys(oldL), ...Object.keys(newL)])].sort()) {
-    if (label === "dev.fleet.image" || oldL[label] === newL[label]) continue;
+    if (label === LABELS.image || oldL[label] === newL[label]) continue;
     out.push(`label ${label} ${show(oldL[label])} -> ${show(newL[label])}`);
   }
   const covered = new Set(["labels", "envs", "image", "ports", "deviceRequests", "gpus", "memory", "memorySwap", "cpuShares"]);
@@ -197,80 +213,116 @@ export function containerReasons(oldState: PreviewState | undefined, newState: P
  */
 export function summarise(stack: string, digest: PreviewDigest, policy?: PolicyResults): Review {
   const steps = digest.steps ?? [];
+  const roles = stepsByRole(steps);
+  const names = [...new Set([...roles.containers.keys(), ...roles.serviceImages.keys()])].sort();
+  const services = names.map((service): ServiceReview => ({ service, image: imageChange(roles.serviceImages.get(service), roles.pulls.get(service)), container: containerChange(roles.containers.get(service) ?? []) }));
+  const families = familyChanges(roles, names);
+  return { stack, services, families, other: otherChanges(steps, roles), totals: totalsOf(services, families, digest), policy, errors: previewErrors(digest) };
+}
+
+/** A step's state: the new one, or the old one of a delete. */
+const stateOf = (s: PreviewStep): PreviewState | undefined => s.newState ?? s.oldState;
+
+/** Whether a step changes its resource. */
+const isChange = (s: PreviewStep): boolean => CHANGED.has(s.op);
+
+/** The steps the review reads, by what they are to a service. */
+interface StepsByRole {
+  /** Family image builds: they carry the LOCK build arg (components/familyImage.ts). */
+  readonly families: readonly PreviewStep[];
+  /** Service image builds by service: they carry SERVICE_NAME (components/serviceImage.ts). */
+  readonly serviceImages: ReadonlyMap<string, PreviewStep>;
+  /** Container steps by the service their label names (a replacement has two). */
+  readonly containers: ReadonlyMap<string, readonly PreviewStep[]>;
+  /** The service of each container's component (the URN of the container's parent). */
+  readonly serviceOfParent: ReadonlyMap<string, string>;
+  /** Image pulls by service: those in a container's component. */
+  readonly pulls: ReadonlyMap<string, PreviewStep>;
+}
+
+/** Sorts the preview's image, container and pull steps by the service (or family) they belong to. */
+function stepsByRole(steps: readonly PreviewStep[]): StepsByRole {
   const byType = (t: string) => steps.filter((s) => typeOfStep(s) === t);
-  const state = (s: PreviewStep) => s.newState ?? s.oldState;
-  const changed = (s: PreviewStep) => CHANGED.has(s.op);
-
-  // Family images carry LOCK, service images SERVICE_NAME (components/familyImage.ts, serviceImage.ts).
-  const familyName = (s: PreviewStep) => state(s)?.inputs?.labels?.["org.opencontainers.image.title"] ?? repoName(state(s)?.inputs?.tags?.[0]) ?? nameFromUrn(s.urn);
-  const familySteps = byType(IMAGE).filter((s) => state(s)?.inputs?.buildArgs?.LOCK !== undefined);
-  const serviceImageSteps = new Map<string, PreviewStep>();
-  for (const s of byType(IMAGE)) {
-    const name = state(s)?.inputs?.buildArgs?.SERVICE_NAME;
-    if (typeof name === "string") serviceImageSteps.set(name, s);
+  const families = byType(TYPES.builtImage).filter((s) => stateOf(s)?.inputs?.buildArgs?.[BUILD_ARGS.lock] !== undefined);
+  const serviceImages = new Map<string, PreviewStep>();
+  for (const s of byType(TYPES.builtImage)) {
+    const name = stateOf(s)?.inputs?.buildArgs?.[BUILD_ARGS.serviceName];
+    if (typeof name === "string") serviceImages.set(name, s);
   }
-
   // Containers name their service in a label; their component (the URN's parent) holds the pull.
   const containers = new Map<string, PreviewStep[]>();
   const serviceOfParent = new Map<string, string>();
-  for (const s of byType(CONTAINER)) {
-    const service = labelsOf(state(s))["dev.fleet.service"] ?? nameFromUrn(s.urn);
+  for (const s of byType(TYPES.container)) {
+    const service = labelsOf(stateOf(s))[LABELS.service] ?? nameFromUrn(s.urn);
     containers.set(service, [...(containers.get(service) ?? []), s]);
-    const parent = state(s)?.parent;
+    const parent = stateOf(s)?.parent;
     if (parent) serviceOfParent.set(parent, service);
   }
   const pulls = new Map<string, PreviewStep>();
-  for (const s of byType(REMOTE_IMAGE)) {
-    const service = serviceOfParent.get(state(s)?.parent ?? "");
+  for (const s of byType(TYPES.remoteImage)) {
+    const service = serviceOfParent.get(stateOf(s)?.parent ?? "");
     if (service) pulls.set(service, s);
   }
+  return { families, serviceImages, containers, serviceOfParent, pulls };
+}
 
-  // The family tree as the image inputs tell it: a family's parent from BASE, a service's family from FAMILY.
+/** A family image's name: its title label, else its repository, else its resource name. */
+function familyNameOf(s: PreviewStep): string {
+  return stateOf(s)?.inputs?.labels?.[LABELS.title] ?? repoName(stateOf(s)?.inputs?.tags?.[0]) ?? nameFromUrn(s.urn);
+}
+
+/** What happens to a service's image: its build step when this stack builds it, else the pull of a forced (pinned) one. */
+function imageChange(imageStep: PreviewStep | undefined, pull: PreviewStep | undefined): ImageChange {
+  const built = imageStep && imageStep.op !== "delete" && imageStep.op !== "delete-replaced";
+  if (imageStep && built) {
+    const from = digestOf(imageStep.oldState?.outputs?.digest);
+    const to = digestOf(imageStep.newState?.outputs?.digest);
+    if (!isChange(imageStep)) return { status: "unchanged", from, to: from, inputs: [] };
+    if (imageStep.op === "create") return { status: "new", to, inputs: [] };
+    return { status: "rebuild", from, to: to !== from ? to : undefined, inputs: imageInputs("service", imageStep.oldState?.inputs, imageStep.newState?.inputs) };
+  }
+  if (pull?.newState) {
+    // A forced (pinned) image: only the pull says which digest the container gets. The build
+    // it replaces (if any) goes away from the stack.
+    const from = digestOf(pull.oldState?.inputs?.name) ?? digestOf(imageStep?.oldState?.outputs?.digest);
+    const to = digestOf(pull.newState.inputs?.name);
+    return from !== to || imageStep ? { status: "pinned", from, to, inputs: ["pinned image"] } : { status: "unchanged", from, to: from, inputs: [] };
+  }
+  return { status: imageStep ? "removed" : "unchanged", from: digestOf(imageStep?.oldState?.outputs?.digest), inputs: [] };
+}
+
+/** What happens to a service's container, from its steps; undefined when it stays as it is. */
+function containerChange(steps: readonly PreviewStep[]): ContainerChange | undefined {
+  const cSteps = steps.filter(isChange);
+  if (!cSteps.length) return undefined;
+  const ops = cSteps.map((s) => s.op);
+  const op = ops.includes("replace") || (ops.includes("create-replacement") && ops.includes("delete-replaced")) || ops.includes("delete-replaced") ? "replace" : ops[0];
+  const main = cSteps.find((s) => s.oldState && s.newState) ?? cSteps[0];
+  const name = String(stateOf(main)?.inputs?.name ?? nameFromUrn(main.urn));
+  return { op, name, reasons: op === "create" ? ["new container"] : op === "delete" ? ["service removed from the stack"] : containerReasons(main.oldState, main.newState) };
+}
+
+/** Whether a family descends from another, as the image inputs tell the family tree. */
+type DescendsFrom = (family: string | undefined, ancestor: string) => boolean;
+
+/** The family tree as the image inputs tell it: a family's parent from BASE, a service's family from FAMILY. */
+function familyTree(roles: StepsByRole): { familyOf: ReadonlyMap<string, string | undefined>; descendsFrom: DescendsFrom } {
   const parentOf = new Map<string, string | undefined>();
-  for (const s of familySteps) parentOf.set(familyName(s), repoName(s.oldState?.inputs?.buildArgs?.BASE ?? s.newState?.inputs?.buildArgs?.BASE));
+  for (const s of roles.families) parentOf.set(familyNameOf(s), repoName(s.oldState?.inputs?.buildArgs?.[BUILD_ARGS.base] ?? s.newState?.inputs?.buildArgs?.[BUILD_ARGS.base]));
   const familyOf = new Map<string, string | undefined>();
-  for (const [service, s] of serviceImageSteps) familyOf.set(service, repoName(s.oldState?.inputs?.buildArgs?.FAMILY) ?? repoName(s.newState?.inputs?.buildArgs?.FAMILY));
-  const descendsFrom = (family: string | undefined, ancestor: string): boolean => {
+  for (const [service, s] of roles.serviceImages) familyOf.set(service, repoName(s.oldState?.inputs?.buildArgs?.[BUILD_ARGS.family]) ?? repoName(s.newState?.inputs?.buildArgs?.[BUILD_ARGS.family]));
+  const descendsFrom: DescendsFrom = (family, ancestor) => {
     for (let f = family, hops = 0; f !== undefined && hops < 32; f = parentOf.get(f), hops++) if (f === ancestor) return true;
     return false;
   };
+  return { familyOf, descendsFrom };
+}
 
-  const services: ServiceReview[] = [];
-  const names = [...new Set([...containers.keys(), ...serviceImageSteps.keys()])].sort();
-  for (const service of names) {
-    const imageStep = serviceImageSteps.get(service);
-    const pull = pulls.get(service);
-    const built = imageStep && imageStep.op !== "delete" && imageStep.op !== "delete-replaced";
-    let image: ImageChange;
-    if (imageStep && built) {
-      const from = digestOf(imageStep.oldState?.outputs?.digest);
-      const to = digestOf(imageStep.newState?.outputs?.digest);
-      if (!changed(imageStep)) image = { status: "unchanged", from, to: from, inputs: [] };
-      else if (imageStep.op === "create") image = { status: "new", to, inputs: [] };
-      else image = { status: "rebuild", from, to: to !== from ? to : undefined, inputs: imageInputs("service", imageStep.oldState?.inputs, imageStep.newState?.inputs) };
-    } else if (pull?.newState) {
-      // A forced (pinned) image: only the pull says which digest the container gets. The build
-      // it replaces (if any) goes away from the stack.
-      const from = digestOf(pull.oldState?.inputs?.name) ?? digestOf(imageStep?.oldState?.outputs?.digest);
-      const to = digestOf(pull.newState.inputs?.name);
-      image = from !== to || imageStep ? { status: "pinned", from, to, inputs: ["pinned image"] } : { status: "unchanged", from, to: from, inputs: [] };
-    } else {
-      image = { status: imageStep ? "removed" : "unchanged", from: digestOf(imageStep?.oldState?.outputs?.digest), inputs: [] };
-    }
-    const cSteps = (containers.get(service) ?? []).filter(changed);
-    let container: ContainerChange | undefined;
-    if (cSteps.length) {
-      const ops = cSteps.map((s) => s.op);
-      const op = ops.includes("replace") || (ops.includes("create-replacement") && ops.includes("delete-replaced")) || ops.includes("delete-replaced") ? "replace" : ops[0];
-      const main = cSteps.find((s) => s.oldState && s.newState) ?? cSteps[0];
-      const name = String(state(main)?.inputs?.name ?? nameFromUrn(main.urn));
-      container = { op, name, reasons: op === "create" ? ["new container"] : op === "delete" ? ["service removed from the stack"] : containerReasons(main.oldState, main.newState) };
-    }
-    services.push({ service, image, container });
-  }
-
-  const families: FamilyReview[] = familySteps.filter(changed).map((s) => {
-    const family = familyName(s);
+/** The family images that change, and the services among `names` each drags along. */
+function familyChanges(roles: StepsByRole, names: readonly string[]): FamilyReview[] {
+  const { familyOf, descendsFrom } = familyTree(roles);
+  return roles.families.filter(isChange).map((s) => {
+    const family = familyNameOf(s);
     const from = digestOf(s.oldState?.outputs?.digest);
     const to = digestOf(s.newState?.outputs?.digest);
     return {
@@ -281,27 +333,29 @@ export function summarise(stack: string, digest: PreviewDigest, policy?: PolicyR
       drags: names.filter((n) => descendsFrom(familyOf.get(n), family)),
     };
   });
+}
 
-  const known = new Set<PreviewStep>([...familySteps, ...serviceImageSteps.values(), ...[...containers.values()].flat(), ...pulls.values()]);
-  const other = steps
-    .filter((s) => changed(s) && !known.has(s) && typeOfStep(s) !== "pulumi:pulumi:Stack" && !serviceOfParent.has(state(s)?.parent ?? "") && !typeOfStep(s).startsWith("fleet:"))
+/** Changes to resources that belong to no service and are not the fleet's components: `op type name`. */
+function otherChanges(steps: readonly PreviewStep[], roles: StepsByRole): string[] {
+  const known = new Set<PreviewStep>([...roles.families, ...roles.serviceImages.values(), ...[...roles.containers.values()].flat(), ...roles.pulls.values()]);
+  return steps
+    .filter((s) => isChange(s) && !known.has(s) && typeOfStep(s) !== "pulumi:pulumi:Stack" && !roles.serviceOfParent.has(stateOf(s)?.parent ?? "") && !isFleetComponent(typeOfStep(s)))
     .map((s) => `${s.op} ${typeOfStep(s)} ${nameFromUrn(s.urn)}`);
+}
 
-  const errors = (digest.diagnostics ?? []).filter((d) => d.severity === "error").map((d) => String(d.message ?? "").trim()).filter(Boolean);
+/** The review's counts, beside the engine's own count of steps per op. */
+function totalsOf(services: readonly ServiceReview[], families: readonly FamilyReview[], digest: PreviewDigest): Review["totals"] {
   return {
-    stack,
-    services,
-    families,
-    other,
-    totals: {
-      imagesRebuilt: services.filter((s) => s.image.status === "rebuild" || s.image.status === "new").length + families.length,
-      familiesRebuilt: families.length,
-      containersRestarted: services.filter((s) => s.container?.op === "replace").length,
-      containersChanged: services.filter((s) => s.container).length,
-      servicesUnchanged: services.filter((s) => s.image.status === "unchanged" && !s.container).length,
-      steps: { ...(digest.changeSummary ?? {}) },
-    },
-    policy,
-    errors,
+    imagesRebuilt: services.filter((s) => s.image.status === "rebuild" || s.image.status === "new").length + families.length,
+    familiesRebuilt: families.length,
+    containersRestarted: services.filter((s) => s.container?.op === "replace").length,
+    containersChanged: services.filter((s) => s.container).length,
+    servicesUnchanged: services.filter((s) => s.image.status === "unchanged" && !s.container).length,
+    steps: { ...(digest.changeSummary ?? {}) },
   };
+}
+
+/** The errors the preview printed (a failed preview still shows what it saw). */
+function previewErrors(digest: PreviewDigest): string[] {
+  return (digest.diagnostics ?? []).filter((d) => d.severity === "error").map((d) => String(d.message ?? "").trim()).filter(Boolean);
 }

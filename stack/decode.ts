@@ -16,10 +16,11 @@ export function decodeStackConfig(raw: Readonly<Record<string, string>>, file: s
       continue;
     }
     if (value === "") continue;
-    typed[key] = decodeValue(kind, value, (msg) => problems.push(problem(file, `fleet:${key}`, msg, value)));
+    typed[key] = decodeValue(kind, value, (msg) => problems.push(problem(file, `fleet:${key}`, msg, key === "secrets" ? "[secret]" : value)));
   }
   if (problems.length) throw new FleetInputError(problems);
-  return parseWith(stackSchema, typed, file, "fleet:");
+  // A secret's value is never quoted back in an error.
+  return parseWith(stackSchema, typed, file, "fleet:", ["secrets"]);
 }
 
 function decodeValue(kind: string, value: string, fail: (msg: string) => void): unknown {

@@ -2,3 +2,4 @@ export * from "./schema";
 export * from "./decode";
 export * from "./resolve";
 export * from "./read";
+export * from "./serviceEnv";

@@ -2,21 +2,28 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildCatalog, Catalog, CatalogService, lineage, Machine, runsOn } from "../catalog";
 import { FleetInputError, problem, show } from "../errors";
-import { GpuRequest, gpuRequest, Limits, limitsFor, loadProfile, Profile, profileEnv } from "../profiles";
-import { Revision, RevisionOf, revisionTag } from "../source/git";
+import { GpuRequest, gpuRequest, hardwareEnvProblems, Limits, limitsFor, loadProfile, Profile, profileEnv } from "../profiles";
+import { LABELS } from "../contract";
+import { isPinnedRef } from "../registry";
+import { headCommit } from "../source/git";
+import { familyContext, inputsDigest, inputsTag, Provenance, serviceContext } from "../source/inputs";
+import { ContextFile } from "../source/stage";
 import { AllowEntry, loadAllowlist } from "../supply/allowlist";
 import { Severity } from "../supply/findings";
-import { PINNED_REF, StackConfig } from "./schema";
+import { decodeStackConfig } from "./decode";
+import { pipCaFile, readStackConfig } from "./read";
+import { StackConfig } from "./schema";
+import { plainSecretProblem, serviceEnvKeyProblems } from "./serviceEnv";
 
 /** How an image is built from source here. */
 export interface BuildPlan {
   readonly kind: "build";
   /** Registry repository, without tag. */
   readonly repository: string;
-  /** Tag pushed beside the digest: `YYYYMMDD-<shortsha>`. */
+  /** Tag pushed beside the digest: `src-<first 12 hex of the inputs digest>`. */
   readonly tag: string;
-  /** Which commit the inputs come from. */
-  readonly revision: Revision;
+  /** The digest of what it is built from (its identity) and the checkout's commit. */
+  readonly provenance: Provenance;
   /** OCI labels of the image. */
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -67,8 +74,19 @@ export interface ResolvedService {
   readonly gpu: boolean;
   readonly gpuRequest?: GpuRequest;
   readonly ports: { readonly service: number; readonly health: number };
-  /** The container's environment: the profile's settings plus the service's own. */
+  /**
+   * The container's plain environment: the hardware env (fleet:env over the profile's), the
+   * service's worker count, its fleet:serviceEnv, and the fleet's own variables.
+   */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The service's fleet:secrets, as plain text: the resolver stays pure and engine-free, so the
+   * components wrap these with pulumi.secret where they meet a resource. Never part of `env`, so
+   * whatever prints `env` (render, errors) cannot show them.
+   */
+  readonly secretEnv: Readonly<Record<string, string>>;
+  /** UVICORN_WORKERS of the service: fleet:workers, else 1 for a GPU service, else the hardware env's. */
+  readonly workers: number;
   readonly limits: Limits;
   /** Source directory of the service's image, relative to the project (built while pinned too). */
   readonly source: string | null;
@@ -80,12 +98,25 @@ export interface ResolvedFleet {
   readonly stack: string;
   readonly stackFile: string;
   readonly machine: Machine;
-  readonly profile: { readonly name: string; readonly file: string; readonly description: string };
+  readonly profile: {
+    readonly name: string;
+    readonly file: string;
+    readonly description: string;
+    /** The profile as its file holds it (fleet:env not applied): what the GPU preflight checks the host against. */
+    readonly parsed: Profile;
+  };
+  /** The hardware env every container gets: fleet:env over the profile's env. */
+  readonly hardwareEnv: Readonly<Record<string, string>>;
   readonly dockerHost: string;
   readonly registry: string;
   readonly builder: string;
+  /** The root family's base, pinned by digest; empty while `baseMissing` says how to make it. */
   readonly baseImage: string;
+  /** Set when the stack names no base yet (a fresh clone of a home stack): the command that makes it. */
+  readonly baseMissing?: string;
   readonly bindAddress: string;
+  /** The git HEAD of the checkout that resolved it, or "unknown": told to the ObservabilityCenter, never baked into an image. */
+  readonly commit: string;
   /**
    * Prefix of every Docker object the stack creates (`fleet-<stack>`): containers
    * `<prefix>-<slug>`, volumes `<prefix>-<slug>-data`, canaries `<prefix>-canary-<slug>-*`. It
@@ -122,11 +153,17 @@ export interface FleetInput {
   readonly stackFile: string;
   readonly config: StackConfig;
   readonly projectDir: string;
-  readonly revisionOf: RevisionOf;
+  /** The git HEAD of the checkout (source/git.ts headCommit), or "unknown"; informational only. */
+  readonly commit: string;
   readonly catalog?: Catalog;
   readonly profile?: Profile;
   /** A CA bundle for pip inside builds; taken from the environment by the caller. */
   readonly pipCaFile?: string;
+  /**
+   * fleet:secrets values the stack file holds in plain text, as `Service.KEY`: each is an error.
+   * The caller knows (the engine marks encrypted config; the stack file says `secure:`). Defaults to none.
+   */
+  readonly plainSecrets?: readonly string[];
   /** Today, for allowlist expiry. Defaults to now. */
   readonly today?: Date;
 }
@@ -144,19 +181,27 @@ export function slugOf(name: string): string {
 export function resolveFleet(input: FleetInput): ResolvedFleet {
   const { config: c, stackFile: file, projectDir } = input;
   const catalog = input.catalog ?? buildCatalog();
-  const profile = input.profile ?? loadProfile(projectDir, c.profile, file);
+  const profileOnly = input.profile ?? loadProfile(projectDir, c.profile, file);
+  // fleet:env over the profile's env: the profile gives the validated defaults, the stack (config,
+  // so history records it and rollback --config restores it) what it changes.
+  const profile: Profile = { ...profileOnly, env: { ...profileOnly.env, ...c.env } };
   const profileFile = path.join("profiles", `${c.profile}.json`);
   const problems: string[] = [];
 
   const enabled = selectServices(catalog, c, file, problems);
   const placedHere = catalog.services.filter((s) => runsOn(s.placement, c.machine)).map((s) => s.name);
-  for (const key of ["images", "sources"] as const) {
+  for (const key of ["images", "sources", "serviceEnv", "secrets", "workers"] as const) {
     for (const name of Object.keys(c[key] ?? {})) {
       const svc = catalog.services.find((s) => s.name === name);
       if (!svc) problems.push(problem(file, `fleet:${key}.${name}`, `is not a service; known: ${catalog.services.map((s) => s.name).join(", ")}`));
-      else if (!placedHere.includes(name)) problems.push(problem(file, `fleet:${key}.${name}`, `${name} is placed on ${svc.placement}, not on ${c.machine}, so this stack never runs it; services of ${c.machine}: ${placedHere.join(", ")}`));
+      // A stack that builds the whole catalog (mainpc) builds the images of services it does not run
+      // (CentralErrorBus for pc2): their sources are its to set, though nothing else of them is.
+      else if (!placedHere.includes(name) && !(key === "sources" && c.buildCatalog)) problems.push(problem(file, `fleet:${key}.${name}`, `${name} is placed on ${svc.placement}, not on ${c.machine}, so this stack never runs it; services of ${c.machine}: ${placedHere.join(", ")}${key === "sources" ? " (a stack with fleet:buildCatalog: true may set the source of every service it builds)" : ""}`));
     }
   }
+  problems.push(...hardwareEnvProblems(profile.env, profile.machine, file, "fleet:env.", Object.keys(c.env ?? {})));
+  problems.push(...serviceEnvKeyProblems(file, c.serviceEnv ?? {}, c.secrets ?? {}));
+  for (const leaf of input.plainSecrets ?? []) problems.push(plainSecretProblem(file, input.stack, leaf));
   for (const [name, dir] of Object.entries(c.sources ?? {})) sourceProblems(projectDir, dir, `fleet:sources.${name}`).forEach((p) => problems.push(problem(file, `fleet:sources.${name}`, p, dir)));
   sourceProblems(projectDir, c.defaultSource, "fleet:defaultSource").forEach((p) => problems.push(problem(file, "fleet:defaultSource", p, c.defaultSource)));
 
@@ -174,8 +219,9 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
   if (c.scanDbDir && !isDir(projectDir, c.scanDbDir)) problems.push(problem(file, "fleet:scanDbDir", "must be an existing directory (relative to the project) holding db/trivy.db", c.scanDbDir));
   if (problems.length) throw new FleetInputError(problems);
 
-  const services = enabled.map((s) => resolveService(s, c, profile, input));
-  const imagesOnly = c.buildCatalog ? catalog.services.filter((s) => !enabled.includes(s)).map((s) => resolveService(s, c, profile, input)) : [];
+  const plans = new BuildPlans(input);
+  const services = enabled.map((s) => resolveService(s, c, profile, plans));
+  const imagesOnly = c.buildCatalog ? catalog.services.filter((s) => !enabled.includes(s)).map((s) => resolveService(s, c, profile, plans)) : [];
   // Pinned services count too: their images stay in the graph, and so do the families they need.
   const builds = (s: ResolvedService) => s.image.kind === "build" || (s.image.kind === "pinned" && s.image.build !== undefined);
   const builtFamilies = new Set([...services, ...imagesOnly].filter(builds).flatMap((s) => lineage(catalog.families, s.family).map((f) => f.name)));
@@ -184,19 +230,22 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     .map((f): ResolvedFamily => {
       const lock = `requirements/${f.name}${c.locks === "cpu" && f.gpu ? ".cpu" : ""}.lock`;
       const dockerfile = familyDockerfile(f);
-      return { name: f.name, parent: f.parent, dockerfile, lock, image: buildPlan(`${c.registry}/${f.name}`, f.name, [dockerfile, `dockerfiles/${lock}`], input) };
+      return { name: f.name, parent: f.parent, dockerfile, lock, image: plans.family(`${c.registry}/${f.name}`, f.name, dockerfile, lock) };
     });
 
   return {
     stack: input.stack,
     stackFile: file,
     machine: c.machine,
-    profile: { name: c.profile, file: profileFile, description: profile.machine.description },
+    profile: { name: c.profile, file: profileFile, description: profile.machine.description, parsed: profileOnly },
+    hardwareEnv: profileEnv(profile),
     dockerHost: c.dockerHost,
     registry: c.registry,
     builder: c.builder,
     baseImage,
+    ...(baseImage ? {} : { baseMissing: baseCommand(input.stack, file) }),
     bindAddress: c.bindAddress,
+    commit: input.commit,
     prefix: `fleet-${input.stack}`,
     network: `fleet-${input.stack}`,
     cpuOnly: c.cpuOnly,
@@ -212,14 +261,51 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
   };
 }
 
-function resolveService(s: CatalogService, c: StackConfig, profile: Profile, input: FleetInput): ResolvedService {
+/** Where resolveStack takes a stack's `fleet:` config from, and what it changes. */
+export interface StackSource {
+  /**
+   * The `fleet:` config as the engine hands it to the program (keys without the namespace, values
+   * in engine form), and the fleet:secrets values it holds in plain text (`Service.KEY`). Defaults
+   * to what the stack file and Pulumi.yaml say (readStackConfig).
+   */
+  readonly config?: { readonly raw: Readonly<Record<string, string>>; readonly plainSecrets: readonly string[] };
+  /** Values over the stack's, keys without the namespace, in engine form. Defaults to none. */
+  readonly overrides?: Readonly<Record<string, string>>;
+  /** The catalog to resolve against. Defaults to the project's. */
+  readonly catalog?: Catalog;
+}
+
+/**
+ * Resolves stack `stack` of the checkout at `projectDir`, as the engine would: its `fleet:` config
+ * decoded, the checkout's commit, and pip's CA bundle from the environment. The one way a stack
+ * is resolved, whether the engine hands the config over (config.ts) or it is read from the files
+ * (`npm run render`, the bench, the tests). Throws FleetInputError listing every problem.
+ */
+export function resolveStack(projectDir: string, stack: string, from: StackSource = {}): ResolvedFleet {
+  const stackFile = `Pulumi.${stack}.yaml`;
+  const { raw, plainSecrets } = from.config ?? readStackConfig(projectDir, stack);
+  return resolveFleet({
+    stack,
+    stackFile,
+    config: decodeStackConfig({ ...raw, ...from.overrides }, stackFile),
+    projectDir,
+    commit: headCommit(projectDir),
+    catalog: from.catalog,
+    pipCaFile: pipCaFile(),
+    plainSecrets,
+  });
+}
+
+function resolveService(s: CatalogService, c: StackConfig, profile: Profile, plans: BuildPlans): ResolvedService {
   const slug = slugOf(s.name);
   const forced = c.images?.[s.name];
   // A stack that takes its images from another builds none, pins included.
   const source = c.imagesFrom ? null : c.sources?.[s.name] ?? c.defaultSource;
-  const build = source === null ? undefined : buildPlan(`${c.registry}/${slug}`, s.name, [source, "dockerfiles/service.Dockerfile"], input);
+  const build = source === null ? undefined : plans.service(`${c.registry}/${slug}`, s.name, source);
   const image: ImagePlan = forced ? { kind: "pinned", ref: forced, build } : build ?? { kind: "stack", stack: c.imagesFrom! };
   const request = gpuRequest(profile, s.gpu, c.cpuOnly);
+  // Each uvicorn worker of a GPU service would load the model and hold a CUDA context of its own.
+  const workers = c.workers?.[s.name] ?? (s.gpu ? 1 : profile.env.UVICORN_WORKERS);
   return {
     name: s.name,
     slug,
@@ -231,6 +317,8 @@ function resolveService(s: CatalogService, c: StackConfig, profile: Profile, inp
     ports: { ...s.ports },
     env: {
       ...profileEnv(profile),
+      UVICORN_WORKERS: String(workers),
+      ...c.serviceEnv?.[s.name],
       // The NVIDIA runtime gives a GPU container the compute libraries only (no graphics, video).
       ...(request ? { NVIDIA_DRIVER_CAPABILITIES: "compute,utility" } : {}),
       SERVICE_NAME: s.name,
@@ -238,27 +326,57 @@ function resolveService(s: CatalogService, c: StackConfig, profile: Profile, inp
       HEALTH_PORT: String(s.ports.health),
       FLEET_MACHINE: c.machine,
     },
+    secretEnv: { ...c.secrets?.[s.name] },
+    workers,
     limits: limitsFor(profile, s),
     source,
     image,
   };
 }
 
-function buildPlan(repository: string, title: string, inputs: string[], input: FleetInput): BuildPlan {
-  const revision = input.revisionOf(inputs);
-  return {
-    kind: "build",
-    repository,
-    tag: revisionTag(revision),
-    revision,
-    labels: {
-      "org.opencontainers.image.title": title,
-      "org.opencontainers.image.source": inputs[0],
-      "org.opencontainers.image.revision": revision.sha,
-      "org.opencontainers.image.created": revision.created,
-      "org.opencontainers.image.vendor": "fleet",
-    },
-  };
+/** The Dockerfile every service image is built with. */
+export const SERVICE_DOCKERFILE = "dockerfiles/service.Dockerfile";
+
+/**
+ * Build plans named by their inputs: the digest of the Dockerfile and of exactly the files that
+ * are staged as the context (source/inputs.ts), computed once per Dockerfile and context.
+ */
+class BuildPlans {
+  private readonly digests = new Map<string, string>();
+
+  constructor(private readonly input: FleetInput) {}
+
+  /** A family's plan: its Dockerfile and what that Dockerfile COPYs from dockerfiles/, its lock among them. */
+  family(repository: string, title: string, dockerfile: string, lock: string): BuildPlan {
+    return this.plan(repository, title, dockerfile, dockerfile, (text) => familyContext(this.input.projectDir, text, lock), lock);
+  }
+
+  /** A service's plan: the shared service Dockerfile and the service's source folder. */
+  service(repository: string, title: string, source: string): BuildPlan {
+    return this.plan(repository, title, source, SERVICE_DOCKERFILE, () => serviceContext(this.input.projectDir, source), source);
+  }
+
+  private plan(repository: string, title: string, shownSource: string, dockerfile: string, files: (dockerfileText: string) => ContextFile[], contextKey: string): BuildPlan {
+    const key = `${dockerfile}\0${contextKey}`;
+    let inputs = this.digests.get(key);
+    if (inputs === undefined) {
+      const text = fs.readFileSync(path.resolve(this.input.projectDir, dockerfile), "utf8");
+      inputs = inputsDigest(text, files(text));
+      this.digests.set(key, inputs);
+    }
+    return {
+      kind: "build",
+      repository,
+      tag: inputsTag(inputs),
+      provenance: { inputs, commit: this.input.commit },
+      labels: {
+        [LABELS.title]: title,
+        "org.opencontainers.image.source": shownSource,
+        [LABELS.inputs]: inputs,
+        "org.opencontainers.image.vendor": "fleet",
+      },
+    };
+  }
 }
 
 /**
@@ -287,20 +405,29 @@ function selectServices(catalog: Catalog, c: StackConfig, file: string, problems
   return placed.filter((s) => phases?.includes(s.phase) || names?.includes(s.name));
 }
 
-/** The stack's pinned base image: fleet:baseImage, or the contents of fleet:baseImageFile. */
+/**
+ * The stack's pinned base image: fleet:baseImage, or the contents of fleet:baseImageFile; "" when
+ * the stack names neither yet (a home stack before `fleet base` wrote its digest into the stack file).
+ */
 function readBaseImage(c: StackConfig, projectDir: string, file: string, stack: string, problems: string[]): string {
   if (c.baseImage) return c.baseImage;
-  const refFile = c.baseImageFile!;
+  if (!c.baseImageFile) return "";
+  const refFile = c.baseImageFile;
   const full = path.resolve(projectDir, refFile);
   if (!fs.existsSync(full)) {
     problems.push(problem(file, "fleet:baseImageFile", `${refFile} does not exist; run \`npm run infra\` (the local registry) or \`npm run fleet -- base --stack ${stack}\` (the stack's registry) to make the base image and write it`, refFile));
     return "";
   }
   const ref = fs.readFileSync(full, "utf8").trim();
-  if (!PINNED_REF.test(ref)) {
+  if (!isPinnedRef(ref)) {
     problems.push(problem(refFile, "", `must hold one image reference pinned by digest (host[:port]/repo@sha256:<64 hex>); got ${show(ref)}`));
   }
   return ref;
+}
+
+/** What a stack without a base is told to run: the one command that makes the base and pins it. */
+export function baseCommand(stack: string, file: string): string {
+  return `no base image is pinned yet (fleet:baseImage in ${file}); run \`npm run fleet -- base --stack ${stack}\` to make it (or find it in the registry) and pin it there, then commit ${file}`;
 }
 
 /**

@@ -1,12 +1,11 @@
 import { z } from "zod";
 import { MACHINES } from "../catalog";
-
-/** A registry reference pinned by digest: `host[:port]/path[:tag]@sha256:<64 hex>`. */
-export const PINNED_REF = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+import { isPinnedRef } from "../registry";
+import { hardwareEnvSchema } from "../profiles/schema";
 
 const pinned = z
   .string({ error: "must be an image reference text" })
-  .regex(PINNED_REF, { error: "must be pinned by digest: host[:port]/repo[:tag]@sha256:<64 hex digits>" });
+  .refine(isPinnedRef, { error: "must be pinned by digest: host[:port]/repo[:tag]@sha256:<64 hex digits>" });
 
 const wholeNumber = (min: number, max: number) => {
   const error = `must be a whole number from ${min} to ${max}`;
@@ -14,6 +13,35 @@ const wholeNumber = (min: number, max: number) => {
 };
 const bool = z.boolean({ error: "must be true or false" });
 const text = (what: string) => z.string({ error: `must be ${what}` }).min(1, { error: `must be ${what}` });
+
+// `pulumi config set --path` stores a value that looks like a number as a number, and one set
+// without --path is text: both reach the program, so numbers and their text are taken alike.
+const asNumber = (v: unknown) => (typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
+const asText = (v: unknown) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
+
+/**
+ * fleet:env: any of the profile's hardware env settings, with the profile's rules, over its values.
+ * The rules that need the machine (GPU indexes, threads) and torch's allocator parser run in
+ * resolveFleet on the merged env.
+ */
+export const stackEnvSchema = z.strictObject(
+  {
+    GPU_VISIBLE_DEVICES: z.preprocess(asText, hardwareEnvSchema.shape.GPU_VISIBLE_DEVICES).optional(),
+    TORCH_CUDA_ALLOC_CONF: z.preprocess(asText, hardwareEnvSchema.shape.TORCH_CUDA_ALLOC_CONF).optional(),
+    OMP_NUM_THREADS: z.preprocess(asNumber, hardwareEnvSchema.shape.OMP_NUM_THREADS).optional(),
+    UVICORN_WORKERS: z.preprocess(asNumber, hardwareEnvSchema.shape.UVICORN_WORKERS).optional(),
+    MODEL_EVICT_THRESHOLD_PCT: z.preprocess(asNumber, hardwareEnvSchema.shape.MODEL_EVICT_THRESHOLD_PCT).optional(),
+  },
+  { error: "must be a mapping of hardware env settings like { OMP_NUM_THREADS: 8 }" },
+);
+
+/** Per-service environment: service name -> { KEY: value }. Names and keys are checked in resolveFleet. */
+const perServiceEnv = (what: string) =>
+  z.record(
+    z.string(),
+    z.record(z.string(), z.preprocess(asText, z.string({ error: `must be ${what}` })), { error: `must map environment variable names to ${what}s` }),
+    { error: `must map service names to { KEY: ${what} } mappings` },
+  );
 
 /**
  * Every `fleet:` key a stack file may set, with the kind of value the engine hands over. Defaults
@@ -44,6 +72,10 @@ export const STACK_KEYS = {
   scanSeverity: "string",
   scanFailOnUnfixed: "boolean",
   scanDbDir: "string",
+  env: "object",
+  serviceEnv: "object",
+  secrets: "object",
+  workers: "object",
 } as const;
 
 /** A stack key's name without the `fleet:` namespace. */
@@ -85,9 +117,14 @@ export const stackSchema = z
     scanSeverity: z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"], { error: "must be LOW, MEDIUM, HIGH or CRITICAL (the lowest severity that stops an image)" }),
     scanFailOnUnfixed: bool,
     scanDbDir: text("a directory holding a Trivy database (db/trivy.db and db/metadata.json)").optional(),
+    env: stackEnvSchema.optional(),
+    serviceEnv: perServiceEnv("a text value").optional(),
+    secrets: perServiceEnv("a text value, set with pulumi config set --secret").optional(),
+    workers: z.record(z.string(), z.preprocess(asNumber, wholeNumber(1, 256)), { error: "must map service names to worker counts like { MemoryFusionHub: 4 }" }).optional(),
   })
-  .refine((c) => (c.baseImage === undefined) !== (c.baseImageFile === undefined), {
-    error: "set exactly one of fleet:baseImage (a pinned reference) or fleet:baseImageFile (a file holding one)",
+  // Neither is a stack whose base is not made yet: render shows it, the program stops naming `fleet base`.
+  .refine((c) => c.baseImage === undefined || c.baseImageFile === undefined, {
+    error: "set one of fleet:baseImage (a pinned reference) or fleet:baseImageFile (a file holding one), not both",
     path: ["baseImage"],
   })
   // 0.0.0.0 publishes every service, unauthenticated, on every interface of the host (CIS 5.14).

@@ -46,7 +46,7 @@ def main() -> int:
     )
     print(
         f"{settings.service_name}: serving on port {settings.service_port}, health on "
-        f"{settings.health_port}, {settings.workers} worker(s), revision {settings.revision}",
+        f"{settings.health_port}, {settings.workers} worker(s), inputs {settings.inputs[:12]}",
         flush=True,
     )
     if settings.workers > 1:

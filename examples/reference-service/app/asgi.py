@@ -26,10 +26,10 @@ SETTINGS = Settings.from_env()
 
 
 def info(settings: Settings) -> dict[str, Any]:
-    """What this worker runs with: identity, revision and the hardware profile as received."""
+    """What this worker runs with: identity, its image's inputs digest and the hardware profile as received."""
     return {
         "service": settings.service_name,
-        "revision": settings.revision,
+        "inputs": settings.inputs,
         "uid": os.getuid(),
         "gid": os.getgid(),
         "pid": os.getpid(),

@@ -1,6 +1,6 @@
 """What runs where: the reports the fleet sends after each deploy (plan phase 5).
 
-``POST /sbom`` receives ``{service, machine, stack, image, digest, revision, sbom}``; the record
+``POST /sbom`` receives ``{service, machine, stack, image, digest, inputs, commit, sbom}``; the record
 and the SBOM are stored under the data directory (the container's ``/data`` volume, so they
 survive a replacement), each written to a temporary file and renamed into place, so a reader or a
 crash never sees half a file. A body that is not valid is refused whole before anything is written:
@@ -23,7 +23,8 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,63}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _IMAGE = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@(sha256:[0-9a-f]{64})$")
-_REVISION = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_INPUTS = re.compile(r"^([0-9a-f]{64}|pinned|unknown)$")
+_COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64}|unknown)$")
 
 
 class BadReport(ValueError):
@@ -57,16 +58,17 @@ def parse_report(raw: bytes) -> dict[str, Any]:
         raise BadReport(f"body: must be a JSON object; it is not JSON ({err})") from None
     if not isinstance(body, dict):
         raise BadReport(f"body: must be a JSON object; got a {type(body).__name__}")
-    unknown = sorted(set(body) - {"service", "machine", "stack", "image", "digest", "revision", "sbom"})
+    unknown = sorted(set(body) - {"service", "machine", "stack", "image", "digest", "inputs", "commit", "sbom"})
     if unknown:
-        raise BadReport(f"body: unknown keys {', '.join(unknown)}; allowed: service, machine, stack, image, digest, revision, sbom")
+        raise BadReport(f"body: unknown keys {', '.join(unknown)}; allowed: service, machine, stack, image, digest, inputs, commit, sbom")
     report = {
         "service": _field(body, "service", _NAME, "a service name like UnifiedObservabilityCenter"),
         "machine": _field(body, "machine", _SLUG, "a machine name like mainpc"),
         "stack": _field(body, "stack", _SLUG, "a stack name like mainpc"),
         "image": _field(body, "image", _IMAGE, "an image pinned by digest, host/repo@sha256:<64 hex>"),
         "digest": _field(body, "digest", _DIGEST, "sha256:<64 hex>"),
-        "revision": _field(body, "revision", _REVISION, "a git commit (or 'pinned')"),
+        "inputs": _field(body, "inputs", _INPUTS, "the sha256 of the image's inputs, 64 hex (or 'pinned', 'unknown')"),
+        "commit": _field(body, "commit", _COMMIT, "a git commit (or 'unknown')"),
     }
     if not report["image"].endswith("@" + report["digest"]):
         raise BadReport(f"digest: must be the image's own digest ({report['image'].rsplit('@', 1)[1]}); got {json.dumps(report['digest'])}")
@@ -101,7 +103,8 @@ def store(report: dict[str, Any], root: Path, now: datetime | None = None) -> di
         "stack": report["stack"],
         "image": report["image"],
         "digest": report["digest"],
-        "revision": report["revision"],
+        "inputs": report["inputs"],
+        "commit": report["commit"],
         "components": len(report["sbom"]["components"]),
         "reportedAt": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
         "sbom": sbom_rel,

@@ -44,7 +44,7 @@ class Settings:
     health_port: int
     workers: int
     evict_threshold_pct: int
-    revision: str
+    inputs: str
     profile: Mapping[str, str]
 
     @classmethod
@@ -57,6 +57,6 @@ class Settings:
             health_port=_whole_number(env, "HEALTH_PORT", 8001, 1024, 65535),
             workers=_whole_number(env, "UVICORN_WORKERS", 1, 1, 256),
             evict_threshold_pct=_whole_number(env, "MODEL_EVICT_THRESHOLD_PCT", 90, 1, 100),
-            revision=env.get("FLEET_REVISION", "unknown"),
+            inputs=env.get("FLEET_INPUTS", "unknown"),
             profile={key: env[key] for key in PROFILE_KEYS if key in env},
         )

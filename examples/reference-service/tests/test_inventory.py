@@ -16,7 +16,8 @@ GOOD = {
     "stack": "e2e-supply",
     "image": "127.0.0.1:5000/e2e-supply/central-error-bus@" + DIGEST,
     "digest": DIGEST,
-    "revision": "f" * 40,
+    "inputs": "a" * 64,
+    "commit": "f" * 40,
     "sbom": {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": "a"}, {"name": "b"}]},
 }
 
@@ -35,7 +36,7 @@ class InventoryTest(unittest.TestCase):
         self.assertEqual(record["components"], 2)
         self.assertEqual(record["reportedAt"], "2026-06-01T00:00:00+00:00")
         listed = inventory.inventory(self.root)["services"]
-        self.assertEqual([(r["service"], r["digest"], r["revision"], r["components"]) for r in listed], [("CentralErrorBus", DIGEST, "f" * 40, 2)])
+        self.assertEqual([(r["service"], r["digest"], r["inputs"], r["commit"], r["components"]) for r in listed], [("CentralErrorBus", DIGEST, "a" * 64, "f" * 40, 2)])
         self.assertEqual(json.loads((self.root / record["sbom"]).read_text()), GOOD["sbom"])
         self.assertEqual([p.name for p in self.root.rglob(".*")], [], "no temporary file is left")
 
@@ -56,7 +57,9 @@ class InventoryTest(unittest.TestCase):
             body(digest="sha256:" + "0" * 64): r"digest: must be the image's own digest",
             body(sbom={"spdxVersion": "SPDX-2.3"}): r"sbom: must be a CycloneDX JSON document",
             body(extra=1): r"body: unknown keys extra",
-            json.dumps({k: v for k, v in GOOD.items() if k != "revision"}).encode(): r"revision: must be a git commit \(or 'pinned'\); got nothing",
+            json.dumps({k: v for k, v in GOOD.items() if k != "inputs"}).encode(): r"inputs: must be the sha256 of the image's inputs, 64 hex \(or 'pinned', 'unknown'\); got nothing",
+            body(commit="HEAD"): r'commit: must be a git commit \(or \'unknown\'\); got "HEAD"',
+            body(revision="f" * 40): r"body: unknown keys revision",
         }
         for raw, message in cases.items():
             with self.subTest(raw=raw[:40]):
