@@ -3,10 +3,11 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { FleetInputError } from "../errors";
+import { isPinnedRef } from "../registry";
 import { readStackConfig } from "../stack";
-import { PINNED_REF } from "../stack/schema";
-import { CliError, parseArgs, required } from "./args";
-import { Command } from "./main";
+import { CliError, stackOption } from "./args";
+import { defineCommand } from "./command";
+import { fleetEnv } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..");
 /** The base's repository under a stack's registry path, and its tag. */
@@ -20,18 +21,20 @@ export const BASE_TAG = "base";
  * debootstrap here (scripts/base-image.sh, the same script `npm run infra` uses). The pinned
  * reference goes to the file fleet:baseImageFile names, or into the stack file's fleet:baseImage.
  */
-export const command: Command = {
+export const command = defineCommand({
+  name: "base",
   summary: "make (debootstrap) or import the Debian base for a stack, push it to the stack's registry and pin its digest in the stack's config",
-  async run(argv) {
-    const parsed = parseArgs("base", argv, { valued: ["stack", "from", "project"], flags: ["rebuild", "help"] });
-    if (parsed.flags.has("help")) {
-      console.log("usage: npm run fleet -- base --stack STACK [--from host/repo@sha256:...] [--rebuild] [--project DIR]");
-      return 0;
-    }
-    const stack = required("base", parsed, "stack", "the stack whose base image to make, like mainpc");
-    const projectDir = path.resolve(parsed.values.get("project")?.[0] ?? ROOT);
-    const from = parsed.values.get("from")?.[0];
-    if (from !== undefined && !PINNED_REF.test(from)) throw new CliError(`base: --from must be an image pinned by digest (host[:port]/repo@sha256:<64 hex>); got ${JSON.stringify(from)}`);
+  details: "The pinned reference goes to the file fleet:baseImageFile names, or into the stack file's fleet:baseImage.",
+  options: {
+    stack: stackOption("the stack whose base image to make, like mainpc"),
+    from: { value: "REF", description: "copy this image (host/repo@sha256:..., digest preserved) instead of making it with debootstrap" },
+    rebuild: { description: "make (or copy) it even when the stack's registry has it already" },
+    project: { value: "DIR", description: "the Pulumi project whose stack file to pin it in; defaults to this checkout" },
+  },
+  async run(opts) {
+    const { stack, from } = opts;
+    const projectDir = path.resolve(opts.project ?? ROOT);
+    if (from !== undefined && !isPinnedRef(from)) throw new CliError(`base: --from must be an image pinned by digest (host[:port]/repo@sha256:<64 hex>); got ${JSON.stringify(from)}`);
     let file: string, raw: Record<string, string>;
     try {
       ({ file, raw } = readStackConfig(projectDir, stack));
@@ -45,10 +48,10 @@ export const command: Command = {
     const made = spawnSync("bash", [path.join(ROOT, "scripts", "base-image.sh"), repo, BASE_TAG, ...(from ? [from] : [])], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
-      env: { ...process.env, ...(parsed.flags.has("rebuild") ? { FLEET_BASE_REBUILD: "1" } : {}) },
+      env: { ...fleetEnv(), ...(opts.rebuild ? { FLEET_BASE_REBUILD: "1" } : {}) },
     });
     const ref = (made.stdout ?? "").trim().split("\n").pop() ?? "";
-    if (made.status !== 0 || !PINNED_REF.test(ref)) throw new CliError(`base: no base image for stack ${stack} in ${repo} (scripts/base-image.sh exited ${made.status}; its messages are above)`);
+    if (made.status !== 0 || !isPinnedRef(ref)) throw new CliError(`base: no base image for stack ${stack} in ${repo} (scripts/base-image.sh exited ${made.status}; its messages are above)`);
 
     if (raw.baseImageFile) {
       const target = path.resolve(projectDir, raw.baseImageFile);
@@ -65,4 +68,4 @@ export const command: Command = {
     }
     return 0;
   },
-};
+});

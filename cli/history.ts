@@ -1,7 +1,7 @@
 import * as path from "path";
-import { parseArgs, required } from "./args";
+import { stackOption } from "./args";
+import { defineCommand } from "./command";
 import { readUpdates } from "./historySource";
-import type { Command } from "./main";
 import { parseHistory, toJson, UpdateRow } from "./stackHistory";
 
 /** The project directory the command line works on. */
@@ -13,22 +13,27 @@ export function stackHistory(stack: string, projectDir: string = PROJECT_DIR, en
 }
 
 /** `history --stack S [--json]`. */
-export const command: Command = {
-  summary: "history --stack S [--json]: the stack's updates and the image digest each service ran after each",
-  async run(argv) {
-    const args = parseArgs("history", argv, { valued: ["stack"], flags: ["json"] });
-    const rows = stackHistory(required("history", args, "stack", "the Pulumi stack, like local"));
-    console.log(args.flags.has("json") ? JSON.stringify(rows.map(toJson), null, 2) : formatHistory(rows));
+export const command = defineCommand({
+  name: "history",
+  summary: "the stack's updates and the image digest each service ran after each",
+  details: "Reads the stack's history from the backend the Pulumi CLI uses (PULUMI_BACKEND_URL, else `pulumi login`'s, else fleet's own file backend): a file:// folder or Pulumi Cloud.",
+  options: {
+    stack: stackOption("the Pulumi stack, like local"),
+    json: { description: "print [{ update, kind, result, time, revision, message, services }]" },
+  },
+  async run(opts) {
+    const rows = stackHistory(opts.stack);
+    console.log(opts.json ? JSON.stringify(rows.map(toJson), null, 2) : formatHistory(rows));
     return 0;
   },
-};
+});
 
 /** The table `fleet history` prints: a line per update, then each service's digest, `*` where it changed. */
 export function formatHistory(rows: readonly UpdateRow[]): string {
   if (!rows.length) return "no updates yet";
   const lines: string[] = [];
   for (const r of rows) {
-    lines.push(`${String(r.update).padStart(3)}  ${r.time.replace(/\.\d+Z$/, "Z")}  ${r.kind.padEnd(7)}  ${r.result.padEnd(9)}  ${(r.revision ?? "-").slice(0, 12).padEnd(12)}  ${r.message.split("\n")[0]}`);
+    lines.push(`${String(r.update).padStart(3)}  ${r.time.replace(/\.\d+Z$/, "Z")}  ${r.kind.padEnd(7)}  ${r.result.padEnd(9)}  ${(r.commit ?? "-").slice(0, 12).padEnd(12)}  ${r.message.split("\n")[0]}`);
     const names = Object.keys(r.services).sort();
     const width = Math.max(0, ...names.map((n) => n.length));
     for (const n of names) lines.push(`     ${r.changed.includes(n) ? "*" : " "} ${n.padEnd(width)}  ${r.services[n].digest}`);

@@ -1,19 +1,13 @@
 /**
  * `npm run fleet -- <command> [options]`: the operations around `pulumi up`. Each command lives in
- * a file of its own in this folder and is thin over Pulumi's own files, CLI or Automation API.
+ * a file of its own in this folder (declared with cli/command.ts) and is thin over Pulumi's own
+ * files, CLI or Automation API. This file only dispatches; importing it runs nothing.
  */
 import { CliError } from "./args";
+import type { Command } from "./command";
 
-/** A command of the fleet command line. */
-export interface Command {
-  /** One line for the usage text. */
-  readonly summary: string;
-  /** Runs the command with the arguments after its name; resolves with the exit code. */
-  run(argv: readonly string[]): Promise<number>;
-}
-
-/** Every command, loaded only when it is run. */
-const COMMANDS: Record<string, () => Promise<Command>> = {
+/** Every command by name, loaded only when it is run (or listed by `--help`). */
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   base: async () => (await import("./base")).command,
   history: async () => (await import("./history")).command,
   recover: async () => (await import("./recover")).command,
@@ -23,30 +17,41 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sbom: async () => (await import("./sbom")).command,
 };
 
-function usage(): string {
-  return `usage: npm run fleet -- <command> [options]\ncommands: ${Object.keys(COMMANDS).sort().join(", ")}\n(run a command with --help for its options)`;
+/** The top-level usage: every command with its one-line summary. */
+export async function usage(): Promise<string> {
+  const names = Object.keys(COMMANDS).sort();
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = await Promise.all(names.map(async (n) => `  ${n.padEnd(width)}  ${(await COMMANDS[n]()).summary}`));
+  return ["usage: npm run fleet -- <command> [options]", "commands:", ...lines, "(run a command with --help for its options)"].join("\n");
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the command line on `argv` (what follows `npm run fleet --`) and resolves with the exit
+ * code. A CliError (the user's to fix) is printed as one line, `fleet: ...`, with exit code 2.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h") {
-    console.log(usage());
-    return name ? 0 : 2;
+  try {
+    if (!name || name === "--help" || name === "-h") {
+      console.log(await usage());
+      return name ? 0 : 2;
+    }
+    const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!load) throw new CliError(`unknown command "${name}"; known commands: ${Object.keys(COMMANDS).sort().join(", ")}`);
+    return await (await load()).run(rest);
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    console.error(`fleet: ${err.message}`);
+    return 2;
   }
-  const load = COMMANDS[name];
-  if (!load) throw new CliError(`unknown command "${name}"; known commands: ${Object.keys(COMMANDS).sort().join(", ")}`);
-  return (await load()).run(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // A CliError is the user's to fix: one line, no stack trace.
-    if (err instanceof CliError) {
-      console.error(`fleet: ${err.message}`);
-      process.exit(2);
-    }
-    console.error(err);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -2,10 +2,13 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { CANARY_ROLE, LABELS, TYPES } from "../contract";
 import { FleetInputError } from "../errors";
 import { readStackConfig } from "../stack";
-import { CliError, parseArgs, required } from "./args";
-import { Command } from "./main";
+import { CliError, stackOption } from "./args";
+import { defineCommand } from "./command";
+import { fileBackendDir } from "./historySource";
+import { fleetEnv, lastLine, pulumiRunner } from "./pulumi";
 
 /** What an interrupted update can leave behind, found by `findLeftovers`. */
 export interface Leftovers {
@@ -32,8 +35,8 @@ export interface ListedContainer {
  * leftover between runs.
  */
 export function leftoversOf(deployment: { resources?: { type: string; id?: string }[]; pending_operations?: { type: string; resource: { urn: string } }[] }, containers: readonly ListedContainer[]): Omit<Leftovers, "staleLocks"> {
-  const known = new Set((deployment.resources ?? []).filter((r) => r.type === "docker:index/container:Container" && r.id).map((r) => r.id!));
-  const isCanary = (c: ListedContainer) => c.Labels.split(",").includes("dev.fleet.role=canary");
+  const known = new Set((deployment.resources ?? []).filter((r) => r.type === TYPES.container && r.id).map((r) => r.id!));
+  const isCanary = (c: ListedContainer) => c.Labels.split(",").includes(`${LABELS.role}=${CANARY_ROLE}`);
   const fullId = (id: string) => [...known].find((k) => k.startsWith(id));
   return {
     pendingOperations: (deployment.pending_operations ?? []).map((p) => ({ type: p.type, urn: p.resource.urn })),
@@ -42,16 +45,17 @@ export function leftoversOf(deployment: { resources?: { type: string; id?: strin
   };
 }
 
-function sh(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { env, input, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+/** Runs a command other than pulumi (docker) to completion; never throws on a non-zero exit. */
+function sh(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(cmd, args, { env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? r.error.message : "") };
 }
 
-/** Lock files of a file backend whose update process on this host is gone. */
+/** Lock files of the file backend Pulumi uses (none on another backend) whose update process on this host is gone. */
 function staleLocks(stack: string): { file: string; pid: number }[] {
-  const backend = process.env.PULUMI_BACKEND_URL ?? "";
-  if (!backend.startsWith("file://")) return [];
-  const dir = path.join(backend.slice("file://".length), ".pulumi", "locks");
+  const backend = fileBackendDir(fleetEnv());
+  if (!backend) return [];
+  const dir = path.join(backend, ".pulumi", "locks");
   const out: { file: string; pid: number }[] = [];
   const walk = (d: string): void => {
     if (!fs.existsSync(d)) return;
@@ -89,25 +93,26 @@ export async function recover(projectDir: string, stack: string, log: (line: str
     if (e instanceof FleetInputError) throw new CliError(`recover: ${e.problems.join("; ")}`);
     throw e;
   }
+  const pulumi = pulumiRunner(projectDir);
   const locks = staleLocks(stack);
   if (locks.length) {
-    const cancel = sh("pulumi", ["cancel", "--yes", "--stack", stack]);
-    if (cancel.status !== 0) throw new CliError(`recover: could not remove the stale lock of stack ${stack}: ${cancel.stderr.trim()}`);
+    const cancel = pulumi(["cancel", "--yes", "--stack", stack]);
+    if (cancel.status !== 0) throw new CliError(`recover: could not remove the stale lock of stack ${stack}: ${lastLine(cancel.stderr)}`);
     for (const l of locks) log(`recover: removed the lock of an update whose process (pid ${l.pid}) is gone: ${l.file}`);
   }
-  const exported = sh("pulumi", ["stack", "export", "--stack", stack]);
+  const exported = pulumi(["stack", "export", "--stack", stack]);
   if (exported.status !== 0) {
     if (/no stack named|not found/i.test(exported.stderr)) return { staleLocks: locks, pendingOperations: [], orphans: [], canaries: [] };
-    throw new CliError(`recover: pulumi stack export --stack ${stack} failed: ${exported.stderr.trim()}`);
+    throw new CliError(`recover: pulumi stack export --stack ${stack} failed: ${lastLine(exported.stderr)}`);
   }
   const state = JSON.parse(exported.stdout) as { version: number; deployment: Parameters<typeof leftoversOf>[0] & Record<string, unknown> };
-  const listed = sh("docker", ["ps", "-a", "--no-trunc", "--filter", `label=dev.fleet.stack=${stack}`, "--format", "{{json .}}"], { ...process.env, DOCKER_HOST: dockerHost });
+  const listed = sh("docker", ["ps", "-a", "--no-trunc", "--filter", `label=${LABELS.stack}=${stack}`, "--format", "{{json .}}"], { ...fleetEnv(), DOCKER_HOST: dockerHost });
   if (listed.status !== 0) throw new CliError(`recover: cannot list the containers of stack ${stack} on ${dockerHost}: ${listed.stderr.trim()}`);
   const containers = listed.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as ListedContainer);
   const found = leftoversOf(state.deployment, containers);
 
   for (const c of [...found.orphans, ...found.canaries]) {
-    const rm = sh("docker", ["rm", "-f", ...(found.canaries.includes(c) ? ["-v"] : []), c.id], { ...process.env, DOCKER_HOST: dockerHost });
+    const rm = sh("docker", ["rm", "-f", ...(found.canaries.includes(c) ? ["-v"] : []), c.id], { ...fleetEnv(), DOCKER_HOST: dockerHost });
     if (rm.status !== 0) throw new CliError(`recover: could not remove container ${c.name}: ${rm.stderr.trim()}`);
   }
   found.orphans.forEach((c) => log(`recover: removed container ${c.name}, which an interrupted update created but never recorded`));
@@ -117,9 +122,9 @@ export async function recover(projectDir: string, stack: string, log: (line: str
     // (an unrecorded container) or converge on the next update (an interrupted replace or delete).
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-recover-")), "state.json");
     fs.writeFileSync(file, JSON.stringify({ ...state, deployment: { ...state.deployment, pending_operations: [] } }));
-    const imported = sh("pulumi", ["stack", "import", "--stack", stack, "--file", file]);
+    const imported = pulumi(["stack", "import", "--stack", stack, "--file", file]);
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
-    if (imported.status !== 0) throw new CliError(`recover: could not clear the interrupted operations of stack ${stack}: ${imported.stderr.trim()}`);
+    if (imported.status !== 0) throw new CliError(`recover: could not clear the interrupted operations of stack ${stack}: ${lastLine(imported.stderr)}`);
     for (const p of found.pendingOperations) log(`recover: cleared an interrupted ${p.type} of ${p.urn}`);
   }
   if (!locks.length && !found.orphans.length && !found.canaries.length && !found.pendingOperations.length) log(`recover: stack ${stack} has nothing left over from an interrupted update`);
@@ -127,11 +132,14 @@ export async function recover(projectDir: string, stack: string, log: (line: str
 }
 
 /** The `recover` command. */
-export const command: Command = {
-  summary: "recover --stack S: clean up after an update that was killed (locks, unrecorded containers, canaries)",
-  async run(argv) {
-    const parsed = parseArgs("recover", argv, { valued: ["stack"], flags: [] });
-    await recover(path.resolve(__dirname, ".."), required("recover", parsed, "stack", "the stack to clean up"));
+export const command = defineCommand({
+  name: "recover",
+  summary: "clean up after an update that was killed (locks, unrecorded containers, canaries)",
+  options: {
+    stack: stackOption("the stack to clean up"),
+  },
+  async run(opts) {
+    await recover(path.resolve(__dirname, ".."), opts.stack);
     return 0;
   },
-};
+});

@@ -1,16 +1,17 @@
-import { CliError, parseArgs, required } from "./args";
+import { CliError, servicesOption, stackOption } from "./args";
+import { defineCommand } from "./command";
 import { PROJECT_DIR } from "./history";
 import { readUpdates } from "./historySource";
-import type { Command } from "./main";
 import { formatChanges, planRollback } from "./pins";
-import { fleetEnv, pulumiUp, splitPassThrough } from "./pulumiUp";
-import { missingImages } from "./registryCheck";
+import { fleetEnv } from "./pulumi";
+import { pulumiUp } from "./pulumiUp";
 import { StackFile } from "./stackFile";
 import { parseHistory, resourcesUsing, UpdateRecord, UpdateRow } from "./stackHistory";
-import { projectDefaults } from "../stack";
+import { parsePinnedRef, Registry } from "../registry";
+import { projectDefaults, readStackConfig } from "../stack";
 
-/** Stack config keys that decide the hardware env of the containers. */
-const HARDWARE_KEYS = ["fleet:machine", "fleet:profile", "fleet:cpuOnly", "fleet:locks"];
+/** Stack config keys that decide the env of the containers (hardware env, workers, per-service env and secrets). */
+const HARDWARE_KEYS = ["fleet:machine", "fleet:profile", "fleet:cpuOnly", "fleet:locks", "fleet:env", "fleet:workers", "fleet:serviceEnv", "fleet:secrets"];
 
 /**
  * `rollback --stack S --to N [--service NAME ...] [--config] [--yes] [-- PULUMI_UP_ARGS...]`: pins
@@ -23,26 +24,33 @@ const HARDWARE_KEYS = ["fleet:machine", "fleet:profile", "fleet:cpuOnly", "fleet
  * the rest of the fleet, and a change in the checkout since does not ride along. With --config
  * every container may change, so the whole program is applied.
  */
-export const command: Command = {
-  summary: "rollback --stack S --to N [--service NAME ...] [--config] [--yes]: put services back on the images update N ran",
-  async run(argv) {
-    const { own, passed } = splitPassThrough(argv);
-    const args = parseArgs("rollback", own, { valued: ["stack", "to", "service"], flags: ["config", "yes"] });
-    const stack = required("rollback", args, "stack", "the Pulumi stack, like local");
-    const to = required("rollback", args, "to", "an update number from `fleet history`");
+export const command = defineCommand({
+  name: "rollback",
+  summary: "put services back on the images update N ran",
+  details: "Reads the stack's history from the backend the Pulumi CLI uses (PULUMI_BACKEND_URL, else `pulumi login`'s, else fleet's own file backend): a file:// folder or Pulumi Cloud.",
+  passThrough: "passed on to pulumi up",
+  options: {
+    stack: stackOption("the Pulumi stack, like local"),
+    to: { value: "N", required: true, description: "an update number from `fleet history`" },
+    service: servicesOption("only this service; default every service update N ran"),
+    config: { description: "also restore update N's fleet: stack config (hardware env)" },
+    yes: { description: "pin and apply with pulumi up; without it only the change is shown" },
+  },
+  async run(opts, passed) {
+    const { stack, to } = opts;
     const file = new StackFile(PROJECT_DIR, stack);
     const env = fleetEnv();
     const records = readUpdates(PROJECT_DIR, stack, env);
     const rows = parseHistory(records);
-    const plan = planRollback(stack, rows, to, args.values.get("service") ?? [], file.images());
+    const plan = planRollback(stack, rows, to, opts.service, file.images());
 
-    console.log(`Rolling stack ${stack} back to update ${to} (${plan.target.time}, revision ${plan.target.revision ?? "unknown"}${plan.target.message ? `, "${plan.target.message.split("\n")[0]}"` : ""}):`);
+    console.log(`Rolling stack ${stack} back to update ${to} (${plan.target.time}, commit ${plan.target.commit ?? "unknown"}${plan.target.message ? `, "${plan.target.message.split("\n")[0]}"` : ""}):`);
     console.log(formatChanges(plan.changes));
-    const missing = await missingImages(plan.changes.map((c) => ({ service: c.service, image: c.image! })), env);
+    const missing = await missingImages(plan.changes.map((c) => ({ service: c.service, image: c.image! })), readStackConfig(PROJECT_DIR, stack).raw.dockerHost);
     if (missing.length) throw new CliError(`rollback: nothing was changed, because ${missing.join("; ")}`);
 
     let hardware: string;
-    if (args.flags.has("config")) {
+    if (opts.config) {
       const changed = file.restoreFleetConfig(plan.target.config, projectDefaults(PROJECT_DIR));
       const hw = changed.filter((k) => HARDWARE_KEYS.includes(k));
       hardware = `Stack config restored to update ${to}'s (${changed.length ? `changed: ${changed.join(", ")}` : "it was the same"}); hardware env rolled back${hw.length ? ` (${hw.join(", ")})` : " (its settings were the same)"}, with profiles/ as the checkout has them.`;
@@ -51,18 +59,32 @@ export const command: Command = {
     }
     file.setImages(plan.images);
     console.log(hardware);
-    if (!args.flags.has("yes")) {
+    if (!opts.yes) {
       console.log(`Dry run: ${file.name} was not changed. Run again with --yes to pin these images and apply them with pulumi up.`);
       return 0;
     }
     file.save();
     const services = plan.changes.map((c) => c.service);
-    const targets = args.flags.has("config") ? [] : targetsOf(records, rows, services);
+    const targets = opts.config ? [] : targetsOf(records, rows, services);
     const scope = targets.length ? ` on what runs ${services.join(", ")} (${targets.filter((t) => t !== "--target" && t.startsWith("urn:")).length} resources; nothing else is diffed or built)` : "";
     console.log(`${file.name}: fleet:images pins ${plan.changes.length} service(s). Running pulumi up${scope}...`);
     return pulumiUp(PROJECT_DIR, stack, `rollback to update ${to}`, [...targets, ...passed]);
   },
-};
+});
+
+/**
+ * The pins whose digest the registry no longer has (or could not be asked about), each as one line
+ * naming the service and the image; empty when every one is there. Each registry is spoken to as
+ * the stack's engine (`dockerHost`) trusts it.
+ */
+async function missingImages(pins: ReadonlyArray<{ service: string; image: string }>, dockerHost: string): Promise<string[]> {
+  const answers = await Promise.all(
+    pins.map(async (p) => ({ ...p, answer: await (await Registry.of(parsePinnedRef(p.image).host, dockerHost, 10_000)).check(p.image) })),
+  );
+  return answers
+    .filter((a) => !("status" in a.answer) || a.answer.status !== 200)
+    .map((a) => `${a.service}: ${a.image} ${"error" in a.answer ? `could not be checked: ${a.answer.error}` : a.answer.status === 404 ? "is no longer in the registry" : `could not be checked: the registry answered ${a.answer.status}`}`);
+}
 
 /**
  * `--target` arguments for the resources that run these services' images now (and, through

@@ -3,8 +3,10 @@
  * entry (kind, result, time, message, environment, config) and the state it left behind (the
  * checkpoint). Pure: text in, rows out; where the text comes from is historySource.ts's business.
  */
+import { LABELS, TYPES } from "../contract";
+import { isPinnedRef, parsePinnedRef } from "../registry";
 
-/** One update as read from its two files. */
+/** One update as read from its two records (two files of a file backend, two commands on Pulumi Cloud). */
 export interface UpdateRecord {
   /** Where the history entry came from, named in errors. */
   readonly source: string;
@@ -12,6 +14,8 @@ export interface UpdateRecord {
   readonly history: string;
   /** The checkpoint's JSON text (the state after the update), or null when it is missing. */
   readonly checkpoint: string | null;
+  /** Where the checkpoint came from, named in errors. Defaults to `source` with `.history.` as `.checkpoint.`. */
+  readonly checkpointSource?: string;
 }
 
 /** What a service ran after an update. */
@@ -32,8 +36,8 @@ export interface UpdateRow {
   readonly result: string;
   /** Start time, ISO 8601. */
   readonly time: string;
-  /** The git commit the update ran from (Pulumi's `git.head`), or null outside git. */
-  readonly revision: string | null;
+  /** The git commit of the checkout the update ran from (Pulumi's `git.head`), or null outside git. Images are named by their inputs' content, not by it. */
+  readonly commit: string | null;
   readonly message: string;
   /** Service name -> the image it ran after this update. */
   readonly services: Readonly<Record<string, ServiceImage>>;
@@ -44,9 +48,7 @@ export interface UpdateRow {
 }
 
 /** The JSON shape `fleet history --json` prints per update: the row's fields, each service's digest alone. */
-export type UpdateJson = Pick<UpdateRow, "update" | "kind" | "result" | "time" | "revision" | "message"> & { readonly services: Record<string, string> };
-
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
+export type UpdateJson = Pick<UpdateRow, "update" | "kind" | "result" | "time" | "commit" | "message"> & { readonly services: Record<string, string> };
 
 /** Rows for a stack's updates. `records` must be oldest first (history files sort by name so). */
 export function parseHistory(records: readonly UpdateRecord[]): UpdateRow[] {
@@ -54,14 +56,14 @@ export function parseHistory(records: readonly UpdateRecord[]): UpdateRow[] {
   let before: Readonly<Record<string, ServiceImage>> = {};
   records.forEach((rec, i) => {
     const info = parseJson(rec.history, rec.source) as Record<string, unknown>;
-    const services = rec.checkpoint === null ? before : servicesOf(parseJson(rec.checkpoint, rec.source.replace(/\.history\./, ".checkpoint.")));
+    const services = rec.checkpoint === null ? before : servicesOf(parseJson(rec.checkpoint, rec.checkpointSource ?? rec.source.replace(/\.history\./, ".checkpoint.")));
     const names = [...new Set([...Object.keys(before), ...Object.keys(services)])].sort();
     rows.push({
       update: i + 1,
       kind: String(info.kind ?? "unknown"),
       result: String(info.result ?? "unknown"),
       time: typeof info.startTime === "number" ? new Date(info.startTime * 1000).toISOString() : "",
-      revision: (info.environment as Record<string, string> | undefined)?.["git.head"] ?? null,
+      commit: (info.environment as Record<string, string> | undefined)?.["git.head"] ?? null,
       message: String(info.message ?? ""),
       services,
       changed: names.filter((n) => before[n]?.digest !== services[n]?.digest),
@@ -74,8 +76,8 @@ export function parseHistory(records: readonly UpdateRecord[]): UpdateRow[] {
 
 /** A row in the shape `--json` prints. */
 export function toJson(row: UpdateRow): UpdateJson {
-  const { update, kind, result, time, revision, message } = row;
-  return { update, kind, result, time, revision, message, services: Object.fromEntries(Object.entries(row.services).map(([n, s]) => [n, s.digest])) };
+  const { update, kind, result, time, commit, message } = row;
+  return { update, kind, result, time, commit, message, services: Object.fromEntries(Object.entries(row.services).map(([n, s]) => [n, s.digest])) };
 }
 
 /**
@@ -95,10 +97,10 @@ export function servicesOf(checkpoint: unknown): Record<string, ServiceImage> {
     }
     return out;
   }
-  for (const r of resources.filter((r) => r.type === "docker:index/container:Container")) {
+  for (const r of resources.filter((r) => r.type === TYPES.container)) {
     const labels = ((r.outputs as { labels?: Array<{ label: string; value: string }> })?.labels ?? []);
-    const name = labels.find((l) => l.label === "dev.fleet.service")?.value;
-    const image = imageOf(labels.find((l) => l.label === "dev.fleet.image")?.value);
+    const name = labels.find((l) => l.label === LABELS.service)?.value;
+    const image = imageOf(labels.find((l) => l.label === LABELS.image)?.value);
     if (name && image) out[name] = image;
   }
   return out;
@@ -116,9 +118,7 @@ export function resourcesUsing(checkpoint: unknown, images: readonly string[]): 
 }
 
 function imageOf(ref: unknown): ServiceImage | undefined {
-  if (typeof ref !== "string") return undefined;
-  const digest = ref.slice(ref.lastIndexOf("@") + 1);
-  return ref.includes("@") && DIGEST.test(digest) ? { image: ref, digest } : undefined;
+  return isPinnedRef(ref) ? { image: ref, digest: parsePinnedRef(ref).digest } : undefined;
 }
 
 function parseJson(text: string, source: string): unknown {
