@@ -21,18 +21,35 @@
 # namespace and socket; it adds no iptables rules (published ports go through docker-proxy) and has
 # a default bridge of its own (fb-NAME), so it never disturbs the shared engine's networking. Needs `npm run infra`
 # first (packages and the compiled BuildKit).
+#
+# A machine of its own, for the home rehearsal:
+#   FLEET_RUN_DIR=DIR            sockets and pid files under DIR instead of /run/fleet
+#   FLEET_ENGINE_GPU=CSV         (docker, first start) stand-ins for the NVIDIA Container Toolkit: a
+#                                runtime `nvidia` (runc itself) and the runtime hook on dockerd's
+#                                PATH, which registers the engine's GPU driver (device requests,
+#                                NVIDIA_VISIBLE_DEVICES) as the real toolkit does; the hook puts an
+#                                nvidia-smi that prints CSV (a recorded card) into GPU containers.
+#                                Nothing is mounted and nothing computes on a GPU. Kept for restarts.
+#   DATA/daemon.json             (docker) when present, the engine's configuration file, as
+#                                /etc/docker/daemon.json is a machine's (scripts/home-setup.sh
+#                                writes insecure-registries there through DOCKER_DAEMON_JSON)
+#   $FLEET_CACHE/trusted-registries
+#                                (buildkit) each registry listed is spoken to over plain HTTP, as
+#                                scripts/infra.sh does for the shared builder
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$SCRIPT_DIR/env.sh"
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
 
 usage() { echo "usage: engine.sh up|down|kill|restart|status docker|registry|buildkit NAME [PORT]" >&2; exit 2; }
 (($# >= 3)) || usage
 action=$1 kind=$2 name=$3 port=${4:-}
 [[ $name =~ ^[a-z0-9][a-z0-9-]*$ ]] || { echo "engine.sh: NAME must be lower-case letters, digits and dashes; got '$name'" >&2; exit 2; }
 data="$FLEET_CACHE/instances/$kind-$name"
-run="/run/fleet/$kind-$name"
+run="${FLEET_RUN_DIR:-/run/fleet}/$kind-$name"
 log="$FLEET_CACHE/log/$kind-$name.log"
 pidfile="$run/pid"
 mkdir -p "$data" "$run" "$FLEET_CACHE/log"
@@ -54,9 +71,7 @@ answers() {
   esac
 }
 
-# running PID: the process exists and is not a zombie (nothing may reap a daemon whose parent is gone).
-running() { [[ -r /proc/$1/stat ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
-alive() { [[ -s $pidfile ]] && running "$(<"$pidfile")"; }
+alive() { daemon_alive "$pidfile"; }
 
 start() {
   if answers; then address; return 0; fi
@@ -68,7 +83,7 @@ start() {
       # and so is its containerd's when that process is gone.
       rm -f "$run/docker.sock" "$run/dockerd.pid"
       cpid="$run/exec/containerd/containerd.pid"
-      [[ -s $cpid ]] && ! running "$(<"$cpid")" && rm -f "$cpid"
+      [[ -s $cpid ]] && ! daemon_running "$(<"$cpid")" && rm -f "$cpid"
       # A default bridge of its own: `--bridge none` would make dockerd delete the host's docker0,
       # which the shared engine's default network needs.
       bridge="fb-${name:0:12}"
@@ -80,7 +95,18 @@ start() {
       cmd=(/usr/sbin/dockerd --host "$(address)" --data-root "$data/data" --exec-root "$run/exec"
         --pidfile "$run/dockerd.pid" --containerd-namespace "fleet-$name"
         --containerd-plugins-namespace "fleet-$name-plugins" --bridge "$bridge" --iptables=false
-        --ip-masq=false --userland-proxy=true --live-restore)
+        --ip-masq=false --userland-proxy=true)
+      # With a daemon.json of its own the engine is configured as a machine's is (live-restore is
+      # one of its settings there: dockerd refuses a setting given both as a flag and in the file).
+      if [[ -f $data/daemon.json ]]; then cmd+=(--config-file "$data/daemon.json"); else cmd+=(--live-restore); fi
+      if [[ -n ${FLEET_ENGINE_GPU:-} ]]; then
+        [[ -s $FLEET_ENGINE_GPU ]] || { echo "engine.sh: FLEET_ENGINE_GPU must name an nvidia-smi CSV; got '$FLEET_ENGINE_GPU'" >&2; exit 2; }
+        mkdir -p "$data/gpu"
+        cp "$SCRIPT_DIR/../test/fixtures/gpu-standin/"nvidia-container-runt* "$data/gpu/"
+        cp "$FLEET_ENGINE_GPU" "$data/gpu/gpu.csv"
+      fi
+      # dockerd registers its NVIDIA driver only when the hook is on its PATH at start.
+      [[ -x $data/gpu/nvidia-container-runtime-hook ]] && cmd=(env "PATH=$data/gpu:$PATH" "${cmd[@]}" --add-runtime "nvidia=$data/gpu/nvidia-container-runtime")
       ;;
     registry)
       [[ $port =~ ^[0-9]+$ ]] || [[ -s $data/port ]] || { echo "engine.sh: a registry needs a PORT" >&2; exit 2; }
@@ -90,47 +116,21 @@ start() {
       ;;
     buildkit)
       rm -f "$run/buildkitd.sock"
-      cat >"$data/buildkitd.toml" <<EOF
-root = "$data/root"
-[grpc]
-  address = ["$(address)"]
-[worker.oci]
-  enabled = true
-  binary = "/usr/sbin/runc"
-  snapshotter = "overlayfs"
-  networkMode = "host"
-  gc = true
-[worker.containerd]
-  enabled = false
-EOF
+      mapfile -t trusted < <(trusted_registries)
+      buildkitd_toml "$data/root" "$(address)" "${trusted[@]}" >"$data/buildkitd.toml"
       cmd=("$FLEET_CACHE/bin/buildkitd" --config "$data/buildkitd.toml")
-      mkdir -p "${DOCKER_CONFIG:-$HOME/.docker}/buildx/instances"
-      printf '{"Name":"%s","Driver":"remote","Nodes":[{"Name":"%s0","Endpoint":"%s"}],"Dynamic":false}\n' \
-        "$name" "$name" "$(address)" >"${DOCKER_CONFIG:-$HOME/.docker}/buildx/instances/$name"
+      buildx_builder "$name" "$(address)" || true
       ;;
     *) usage ;;
   esac
-  setsid "${cmd[@]}" >>"$log" 2>&1 </dev/null &
-  echo $! >"$pidfile"
-  for _ in $(seq 240); do
-    answers && { address; return 0; }
-    alive || break
-    sleep 0.25
-  done
+  daemon_start "$pidfile" "$log" "${cmd[@]}"
+  daemon_wait 60 "$pidfile" answers && { address; return 0; }
   tail -n 20 "$log" >&2
   echo "engine.sh: $kind $name did not answer (log: $log)" >&2
   exit 1
 }
 
-stop() { # SIGNAL
-  alive || { rm -f "$pidfile"; return 0; }
-  local pid
-  pid=$(<"$pidfile")
-  kill "-$1" "$pid" 2>/dev/null || true
-  for _ in $(seq 240); do running "$pid" || break; sleep 0.25; done
-  running "$pid" && kill -KILL "$pid" 2>/dev/null
-  rm -f "$pidfile"
-}
+stop() { daemon_stop "$pidfile" "$1"; }
 
 # poweroff: every process of the engine and of its containers dies at once, as in a power cut;
 # only data on disk is left. The containers' processes are found through their cgroups.
@@ -141,7 +141,8 @@ poweroff() {
   pids=$(pgrep -f -- "$run/" || true)
   alive && pids+=" $(pgrep -P "$(<"$pidfile")" || true)"   # docker-proxy, which holds the host ports
   pids+=" $(pgrep -f -- "-namespace fleet-$name " || true)"
-  for id in $ids; do pids+=" $(cat /sys/fs/cgroup/pids/docker/"$id"/cgroup.procs 2>/dev/null || true)"; done
+  # Every process whose cgroup path names one of the containers (cgroup v1 and v2 alike).
+  for id in $ids; do pids+=" $(grep -l -- "$id" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')"; done
   # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null || true
   sleep 1

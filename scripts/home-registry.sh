@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the home registry on mainpc: Debian's docker-registry, plain HTTP on the LAN, refusing
 # deletes (every digest a stack ran stays pullable for rollback). Then, on each machine,
-# `scripts/trust-registry.sh HOST:PORT` lets its engine and builder use it.
+# `scripts/home-setup.sh HOST:PORT` lets its engine and builder use it.
 #   sudo bash scripts/home-registry.sh 0.0.0.0:5000
 # Writes FLEET_REGISTRY_CONFIG (default /etc/docker/registry/config.yml, the Debian service's) with its
 # storage in FLEET_REGISTRY_STORAGE (default /var/lib/docker-registry), then restarts the docker-registry

@@ -7,32 +7,21 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$SCRIPT_DIR/env.sh"
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
 RUN_DIR="$FLEET_CACHE/run"
 
+# stop NAME PROGRAM: stops daemon NAME if its pid file names a running PROGRAM.
 stop() {
-  local name=$1 exe_suffix=$2 f="$RUN_DIR/$1.pid" pid exe i
+  local f="$RUN_DIR/$1.pid"
   if [[ ! -s $f ]]; then
-    echo "[infra-down] $name: not started by infra.sh (no pid file)"
-    return 0
+    echo "[infra-down] $1: not started by infra.sh (no pid file)"
+  elif daemon_alive "$f" "$2"; then
+    echo "[infra-down] stopping $1 (pid $(<"$f"))"
+  else
+    echo "[infra-down] $1: not running (stale pid file)"
   fi
-  pid=$(<"$f")
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
-  if [[ -z $exe || $exe != */"$exe_suffix" ]]; then
-    echo "[infra-down] $name: not running (stale pid file)"
-    rm -f "$f"
-    return 0
-  fi
-  echo "[infra-down] stopping $name (pid $pid)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 120; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    echo "[infra-down] $name did not stop within 30 s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
+  daemon_stop "$f" TERM "$2"
 }
 
 stop buildkitd buildkitd

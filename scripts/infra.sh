@@ -20,15 +20,17 @@
 #    with "multiple exports require a v0.13 buildkit daemon or newer" even on v0.34.
 #  - No `# syntax=` lines in Dockerfiles: the frontend image cannot be pulled here.
 #  - dockerd (20.10) treats 127.0.0.0/8 registries as insecure by default, so
-#    containers can run images by 127.0.0.1:5000/...@sha256: reference.
+#    containers can run images by 127.0.0.1:5000/...@sha256: reference. That engine
+#    setting is what every fleet client follows for plain HTTP (registry/trust.ts);
+#    buildkitd reads only its own buildkitd.toml, written below with the same registries.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=env.sh
 source "$SCRIPT_DIR/env.sh"
+# shellcheck source=lib/daemon.sh
+source "$SCRIPT_DIR/lib/daemon.sh"
 
-BUILDKIT_VERSION="${BUILDKIT_VERSION:-v0.34.2}"
-BUILDKIT_MODULE="github.com/moby/buildkit"
 BUILDKIT_ADDR="unix:///run/buildkit/buildkitd.sock"
 BUILDER_NAME="fleet"
 REGISTRY="127.0.0.1:5000"
@@ -76,39 +78,22 @@ apt_install() {
   ((rc == 0)) || { tail -n 30 "$LOG_DIR/apt-install.log" >&2; die "apt-get install ${missing[*]} failed"; }
 }
 
-# pid_alive NAME -> 0 if $RUN_DIR/NAME.pid names a live process that is still NAME's
-# program (guards against a recycled pid after a machine restart)
-pid_alive() {
-  local f="$RUN_DIR/$1.pid" pid exe
-  [[ -s $f ]] || return 1
-  pid=$(<"$f")
-  kill -0 "$pid" 2>/dev/null || return 1
-  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
-  case $1 in
-    registry) [[ $exe == */docker-registry ]] ;;
-    *) [[ $exe == */"$1" ]] ;;
-  esac
-}
+# pid_alive NAME: the daemon NAME this script started runs (its pid file in $RUN_DIR).
+pid_alive() { daemon_alive "$RUN_DIR/$1.pid" "$(program_of "$1")"; }
+program_of() { case $1 in registry) echo docker-registry ;; *) echo "$1" ;; esac; }
 
-# start_bg NAME LOGFILE CMD... : start CMD detached (own session), record its pid
-start_bg() {
-  local name=$1 log=$2
-  shift 2
-  setsid "$@" >>"$log" 2>&1 </dev/null &
-  echo $! >"$RUN_DIR/$name.pid"
-}
+# start_bg NAME LOGFILE CMD...: starts daemon NAME detached, its pid in $RUN_DIR/NAME.pid.
+start_bg() { local name=$1; shift; daemon_start "$RUN_DIR/$name.pid" "$@"; }
 
-# wait_for DESC TIMEOUT LOGFILE CMD... : poll CMD until it succeeds
+# wait_for NAME TIMEOUT LOGFILE CMD...: polls CMD until it succeeds, or stops the script with the
+# log's last lines when NAME died or TIMEOUT seconds passed.
 wait_for() {
-  local desc=$1 timeout=$2 log=$3 i
+  local name=$1 timeout=$2 log=$3
   shift 3
-  for ((i = 0; i < timeout * 4; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.25
-  done
+  daemon_wait "$timeout" "" "$@" && return 0
   echo "---- last lines of $log ----" >&2
   tail -n 40 "$log" >&2 || true
-  die "$desc not ready after ${timeout}s"
+  die "$name not ready after ${timeout}s"
 }
 
 # write_if_changed FILE : write stdin to FILE only when the content differs; returns 0 if changed
@@ -181,18 +166,17 @@ if bash "$SCRIPT_DIR/registry-config.sh" "$FLEET_CACHE/registry" "$REGISTRY" | w
   reg_conf_changed=1
 fi
 
-# stop_if_config_changed NAME CHANGED TRIES: stop NAME (a daemon this script started) when its
+# stop_if_config_changed NAME CHANGED: stops NAME (a daemon this script started) when its
 # config file just changed, so that the start below picks the new config up.
 stop_if_config_changed() {
-  local name=$1 changed=$2 tries=$3
+  local name=$1 changed=$2
   { ((changed)) && pid_alive "$name"; } || return 0
   say "$name config changed: restarting $name"
-  kill "$(<"$RUN_DIR/$name.pid")" || true
-  for _ in $(seq "$tries"); do pid_alive "$name" || break; sleep 0.25; done
+  daemon_stop "$RUN_DIR/$name.pid" TERM "$(program_of "$name")"
 }
 
 registry_up() { curl -fs -o /dev/null "http://$REGISTRY/v2/"; }
-stop_if_config_changed registry "$reg_conf_changed" 40
+stop_if_config_changed registry "$reg_conf_changed"
 if registry_up; then
   say "registry already answering on http://$REGISTRY/v2/"
 else
@@ -209,109 +193,44 @@ fi
 # ---------------------------------------------------------------------------
 say "== BuildKit $BUILDKIT_VERSION"
 apt_install runc git
-BK_DIR="$FLEET_CACHE/toolchain/buildkit-$BUILDKIT_VERSION"
-if [[ -x $BK_DIR/buildkitd && -x $BK_DIR/buildctl ]]; then
-  say "buildkit binaries cached in $BK_DIR"
+if [[ -x $FLEET_CACHE/bin/buildkitd && -x $FLEET_CACHE/bin/buildctl ]] &&
+  "$FLEET_CACHE/bin/buildkitd" --version 2>/dev/null | grep -q " $BUILDKIT_VERSION "; then
+  say "buildkit binaries cached ($(readlink -f "$FLEET_CACHE/bin/buildkitd"))"
 else
-  command -v go >/dev/null || { [[ -x /usr/local/go/bin/go ]] && export PATH="$PATH:/usr/local/go/bin"; }
-  command -v go >/dev/null || die "go is needed to compile buildkit"
-  say "compiling buildkitd + buildctl $BUILDKIT_VERSION with $(go env GOVERSION) (a few minutes, log: $LOG_DIR/buildkit-build.log)"
-  tmp_bin=$(mktemp -d "$FLEET_CACHE/toolchain/.buildkit-build.XXXXXX")
-  ldflags="-s -w -X $BUILDKIT_MODULE/version.Version=$BUILDKIT_VERSION -X $BUILDKIT_MODULE/version.Package=$BUILDKIT_MODULE"
-  goenv=(env CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false
-    GOMODCACHE="$FLEET_CACHE/go/mod" GOCACHE="$FLEET_CACHE/go/cache")
-  # buildkit's go.mod has exclude directives, so `go install pkg@version` refuses it:
-  # fetch the module source and build inside a writable copy of it instead.
-  if ! {
-    src=$("${goenv[@]}" go mod download -json "$BUILDKIT_MODULE@$BUILDKIT_VERSION" |
-      sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') &&
-      [[ -n $src && -f $src/go.mod ]] &&
-      cp -r "$src" "$tmp_bin/src" && chmod -R u+w "$tmp_bin/src" &&
-      (cd "$tmp_bin/src" && "${goenv[@]}" go build -mod=mod -trimpath -ldflags "$ldflags" \
-        -o "$tmp_bin/" ./cmd/buildkitd ./cmd/buildctl)
-  } >"$LOG_DIR/buildkit-build.log" 2>&1; then
-    tail -n 30 "$LOG_DIR/buildkit-build.log" >&2
-    rm -rf "$tmp_bin"
-    die "compiling buildkit failed"
-  fi
-  rm -rf "$tmp_bin/src"
-  rm -rf "$BK_DIR"
-  mv "$tmp_bin" "$BK_DIR"
-  chmod 755 "$BK_DIR"
-  say "buildkit compiled into $BK_DIR"
+  say "compiling buildkitd + buildctl $BUILDKIT_VERSION (a few minutes, log: $LOG_DIR/build-buildkitd-$BUILDKIT_VERSION.log)"
+  buildkit_binaries || die "compiling buildkit failed"
 fi
-ln -sfn "$BK_DIR/buildkitd" "$FLEET_CACHE/bin/buildkitd"
-ln -sfn "$BK_DIR/buildctl" "$FLEET_CACHE/bin/buildctl"
-"$BK_DIR/buildkitd" --version | grep -q " $BUILDKIT_VERSION" || die "buildkitd does not report version $BUILDKIT_VERSION"
+"$FLEET_CACHE/bin/buildkitd" --version | grep -q " $BUILDKIT_VERSION" || die "buildkitd does not report version $BUILDKIT_VERSION"
 
 BK_CONF="$FLEET_CACHE/buildkit/buildkitd.toml"
 BK_ROOT="$FLEET_CACHE/buildkit/root"
 mkdir -p "$BK_ROOT" /run/buildkit
 bk_conf_changed=0
-# Registries `scripts/trust-registry.sh` recorded (a home registry over HTTP on the LAN); with none,
-# the file is byte for byte what it was, so a running buildkitd is not restarted for nothing.
-trusted_registry_blocks() {
-  local r
-  [[ -f $FLEET_CACHE/trusted-registries ]] || return 0
-  while IFS= read -r r; do
-    [[ -n $r && $r != "$REGISTRY" ]] && printf '\n[registry."%s"]\n  http = true\n  insecure = true\n' "$r"
-  done <"$FLEET_CACHE/trusted-registries"
-  return 0
-}
-# networkMode "host": RUN steps share the host network namespace, so they reach the
-# Debian mirror (and 127.0.0.1) without CNI plugins or NAT; this machine has none.
-if write_if_changed "$BK_CONF" <<EOF
-# Written by scripts/infra.sh
-root = "$BK_ROOT"
-
-[log]
-  format = "text"
-
-[grpc]
-  address = ["$BUILDKIT_ADDR"]
-
-[worker.oci]
-  enabled = true
-  binary = "/usr/sbin/runc"
-  snapshotter = "overlayfs"
-  networkMode = "host"
-  gc = true
-  reservedSpace = "2GB"
-  maxUsedSpace = "30GB"
-  minFreeSpace = "10GB"
-
-[worker.containerd]
-  enabled = false
-
-[registry."$REGISTRY"]
-  http = true
-  insecure = true$(trusted_registry_blocks)
-EOF
+# The local registry and the home registries scripts/home-setup.sh recorded; with none of the
+# latter, the file is byte for byte what it was, so a running buildkitd is not restarted for nothing.
+mapfile -t trusted < <(trusted_registries)
+if buildkitd_toml "$BK_ROOT" "$BUILDKIT_ADDR" "${trusted[@]}" | write_if_changed "$BK_CONF"
 then
   bk_conf_changed=1
 fi
 
-bk_up() { "$BK_DIR/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null 2>&1; }
-stop_if_config_changed buildkitd "$bk_conf_changed" 60
+bk_up() { "$FLEET_CACHE/bin/buildctl" --addr "$BUILDKIT_ADDR" debug workers >/dev/null 2>&1; }
+stop_if_config_changed buildkitd "$bk_conf_changed"
 if bk_up; then
   say "buildkitd already running on $BUILDKIT_ADDR"
 else
   if ! pid_alive buildkitd; then
     rm -f /run/buildkit/buildkitd.sock
     say "starting buildkitd (log: $LOG_DIR/buildkitd.log)"
-    start_bg buildkitd "$LOG_DIR/buildkitd.log" "$BK_DIR/buildkitd" --config "$BK_CONF"
+    start_bg buildkitd "$LOG_DIR/buildkitd.log" "$FLEET_CACHE/bin/buildkitd" --config "$BK_CONF"
   fi
   wait_for buildkitd 60 "$LOG_DIR/buildkitd.log" bk_up
   say "buildkitd ready"
 fi
-BK_REPORTED=$("$BK_DIR/buildctl" --addr "$BUILDKIT_ADDR" debug info 2>/dev/null | awk '/^BuildKit:/ {print $NF; exit}' || true)
+BK_REPORTED=$("$FLEET_CACHE/bin/buildctl" --addr "$BUILDKIT_ADDR" debug info 2>/dev/null | awk '/^BuildKit:/ {print $NF; exit}' || true)
 BK_REPORTED=${BK_REPORTED:-$BUILDKIT_VERSION}
 
-# buildx store entry for the remote builder (format of docker/buildx store.NodeGroup)
-if write_if_changed "$DOCKER_CFG_DIR/buildx/instances/$BUILDER_NAME" <<EOF
-{"Name":"$BUILDER_NAME","Driver":"remote","Nodes":[{"Name":"${BUILDER_NAME}0","Endpoint":"$BUILDKIT_ADDR"}],"Dynamic":false}
-EOF
-then
+if buildx_builder "$BUILDER_NAME" "$BUILDKIT_ADDR" "$DOCKER_CFG_DIR"; then
   say "wrote buildx builder $DOCKER_CFG_DIR/buildx/instances/$BUILDER_NAME"
 else
   say "buildx builder '$BUILDER_NAME' already registered"
@@ -335,7 +254,7 @@ if [[ ${FLEET_INFRA_CHECK:-0} == 1 ]]; then
   say "== BuildKit smoke build (FLEET_INFRA_CHECK=1)"
   ctx=$(mktemp -d)
   printf 'FROM %s\nRUN apt-get update\n' "$BASE_REF" >"$ctx/Dockerfile"
-  "$BK_DIR/buildctl" --addr "$BUILDKIT_ADDR" build --frontend dockerfile.v0 \
+  "$FLEET_CACHE/bin/buildctl" --addr "$BUILDKIT_ADDR" build --frontend dockerfile.v0 \
     --local context="$ctx" --local dockerfile="$ctx" --no-cache >"$LOG_DIR/smoke-build.log" 2>&1 || {
     tail -n 30 "$LOG_DIR/smoke-build.log" >&2
     rm -rf "$ctx"

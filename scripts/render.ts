@@ -4,8 +4,7 @@
  */
 import * as path from "path";
 import { FleetInputError, invalidStackMessage } from "../errors";
-import { gitRevisions } from "../source/git";
-import { decodeStackConfig, pipCaFile, readStackConfig, ResolvedFleet, resolveFleet } from "../stack";
+import { ResolvedFleet, resolveStack, SECRET_SHOWN } from "../stack";
 
 /** The JSON shape printed by render. */
 export function renderFleet(fleet: ResolvedFleet): object {
@@ -13,8 +12,10 @@ export function renderFleet(fleet: ResolvedFleet): object {
     stack: fleet.stack,
     machine: fleet.machine,
     profile: fleet.profile.name,
+    env: fleet.hardwareEnv,
     registry: fleet.registry,
-    baseImage: fleet.baseImage,
+    baseImage: fleet.baseImage || null,
+    ...(fleet.baseMissing ? { baseMissing: fleet.baseMissing } : {}),
     families: fleet.families.map((f) => ({ name: f.name, parent: f.parent, lock: f.lock, tag: f.image.tag })),
     services: fleet.services.map((s) => ({
       name: s.name,
@@ -24,19 +25,15 @@ export function renderFleet(fleet: ResolvedFleet): object {
       needsGpu: s.needsGpu,
       gpuDevices: s.gpuRequest?.deviceIds ?? [],
       ports: s.ports,
-      env: s.env,
+      workers: s.workers,
+      // What the container gets: fleet:secrets by name only.
+      env: { ...s.env, ...Object.fromEntries(Object.keys(s.secretEnv).map((k) => [k, SECRET_SHOWN])) },
       limits: s.limits,
       image: s.image.kind === "build" ? { build: s.source, repository: s.image.repository, tag: s.image.tag } : s.image.kind === "stack" ? { fromStack: s.image.stack } : { pinned: s.image.ref },
     })),
     imagesOnly: fleet.imagesOnly.map((s) => s.name),
     imagesFrom: fleet.imagesFrom ?? null,
   };
-}
-
-/** Resolves `stack` from the project's files, as the engine would. */
-export function resolveStack(projectDir: string, stack: string): ResolvedFleet {
-  const { file, raw } = readStackConfig(projectDir, stack);
-  return resolveFleet({ stack, stackFile: file, config: decodeStackConfig(raw, file), projectDir, revisionOf: gitRevisions(projectDir), pipCaFile: pipCaFile() });
 }
 
 function main(argv: string[]): number {

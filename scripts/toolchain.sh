@@ -97,6 +97,41 @@ read -r PULUMI_VERSION DOCKER_BUILD_VERSION COMMAND_VERSION DOCKER_VERSION <<<"$
 say "wanted: pulumi $PULUMI_VERSION, pulumi-language-nodejs $PULUMI_VERSION, docker-build $DOCKER_BUILD_VERSION, command $COMMAND_VERSION, docker $DOCKER_VERSION"
 
 # ---------------------------------------------------------------------------
+# the policy pack's analyzer (policy/PulumiPolicy.yaml, runtime fleet-node), for either CLI
+# ---------------------------------------------------------------------------
+# For a pack whose runtime has a language host the CLI asks that host to run it (RunPlugin),
+# which the nodejs hosts this project runs with do not support. For a runtime with no language
+# host it runs the analyzer plugin `policy-<runtime>` in the pack's folder with the engine's
+# address and "." (pulumi sdk/go/common/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer):
+# this is that plugin, node running the SDK's run-policy-pack found from the pack's folder. Like
+# the providers it goes to the plugin cache of the CLI that runs it (PULUMI_HOME), not PATH (a
+# plugin on PATH warns on every run). An installed CLI needs it as much as the compiled one.
+POLICY_ANALYZER_DIR="$TOOLCHAIN_DIR/policy-analyzer"
+POLICY_ANALYZER="$POLICY_ANALYZER_DIR/pulumi-analyzer-policy-fleet-node"
+# register_policy_analyzer PULUMI: writes the analyzer and installs it into PULUMI's plugin cache.
+register_policy_analyzer() {
+  mkdir -p "$POLICY_ANALYZER_DIR"
+  cat >"$POLICY_ANALYZER.new" <<'SHIM'
+#!/bin/sh
+# Written by fleet's scripts/toolchain.sh: runs a TypeScript policy pack with the project's SDK.
+runner=$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack', { paths: [process.cwd()] })") || exit 1
+exec node "$runner" "$@"
+SHIM
+  chmod 755 "$POLICY_ANALYZER.new"
+  mv -f "$POLICY_ANALYZER.new" "$POLICY_ANALYZER"
+  local dir="${PULUMI_HOME:-$HOME/.pulumi}/plugins/analyzer-policy-fleet-node-v1.0.0"
+  if ! { [[ -f $dir/pulumi-analyzer-policy-fleet-node && ! -e $dir.partial ]] &&
+    cmp -s "$POLICY_ANALYZER" "$dir/pulumi-analyzer-policy-fleet-node"; }; then
+    say "registering analyzer plugin policy-fleet-node 1.0.0 in ${PULUMI_HOME:-$HOME/.pulumi}"
+    "$1" plugin install analyzer policy-fleet-node 1.0.0 --file "$POLICY_ANALYZER" --reinstall \
+      >"$LOG_DIR/plugin-install-policy-fleet-node.log" 2>&1 || {
+      cat "$LOG_DIR/plugin-install-policy-fleet-node.log" >&2
+      die "pulumi plugin install analyzer policy-fleet-node 1.0.0 --file $POLICY_ANALYZER failed"
+    }
+  fi
+}
+
+# ---------------------------------------------------------------------------
 # 0. a Pulumi CLI installed the usual way (at home): used as it is
 # ---------------------------------------------------------------------------
 # Any pulumi on PATH outside $FLEET_CACHE at or above the SDK's version runs this program. Its
@@ -115,6 +150,7 @@ if [[ ${FLEET_TOOLCHAIN:-auto} != compile ]]; then
     v=$("$cand" version 2>/dev/null | tr -d '[:space:]' || true)
     v=${v#v}
     if [[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] && version_ge "${v%%[-+]*}" "$PULUMI_VERSION"; then
+      register_policy_analyzer "$cand"
       printf 'installed %s\n' "$real" >"$MODE_FILE"
       say "using the installed pulumi $v ($real): at or above $PULUMI_VERSION, which @pulumi/pulumi $PULUMI_VERSION needs"
       echo "fleet toolchain: installed pulumi $v at $real; the engine acquires the provider plugins itself; nothing compiled: ok"
@@ -594,36 +630,7 @@ else
   SUMMARY+=("pulumi-resource-docker $DOCKER_VERSION SKIPPED (no ${DOCKER_SCRIPT#"$REPO_DIR"/})")
 fi
 
-# ---------------------------------------------------------------------------
-# 3b. the policy pack's analyzer (policy/PulumiPolicy.yaml, runtime fleet-node)
-# ---------------------------------------------------------------------------
-# For a pack whose runtime has a language host the CLI asks that host to run it (RunPlugin),
-# which the nodejs host built above does not support. For a runtime with no language host it
-# runs the analyzer plugin `policy-<runtime>` in the pack's folder with the engine's address
-# and "." (pulumi sdk/go/common/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer): this is
-# that plugin, node running the SDK's run-policy-pack found from the pack's folder. Like the
-# providers it goes to the plugin cache, not PATH (a plugin on PATH warns on every run).
-POLICY_ANALYZER_DIR="$TOOLCHAIN_DIR/policy-analyzer"
-POLICY_ANALYZER="$POLICY_ANALYZER_DIR/pulumi-analyzer-policy-fleet-node"
-mkdir -p "$POLICY_ANALYZER_DIR"
-cat >"$POLICY_ANALYZER.new" <<'SHIM'
-#!/bin/sh
-# Written by fleet's scripts/toolchain.sh: runs a TypeScript policy pack with the project's SDK.
-runner=$(node -p "require.resolve('@pulumi/pulumi/cmd/run-policy-pack', { paths: [process.cwd()] })") || exit 1
-exec node "$runner" "$@"
-SHIM
-chmod 755 "$POLICY_ANALYZER.new"
-mv -f "$POLICY_ANALYZER.new" "$POLICY_ANALYZER"
-analyzer_dir="${PULUMI_HOME:-$HOME/.pulumi}/plugins/analyzer-policy-fleet-node-v1.0.0"
-if ! { [[ -f $analyzer_dir/pulumi-analyzer-policy-fleet-node && ! -e $analyzer_dir.partial ]] &&
-  cmp -s "$POLICY_ANALYZER" "$analyzer_dir/pulumi-analyzer-policy-fleet-node"; }; then
-  say "registering analyzer plugin policy-fleet-node 1.0.0"
-  "$PULUMI_BIN" plugin install analyzer policy-fleet-node 1.0.0 --file "$POLICY_ANALYZER" --reinstall \
-    >"$LOG_DIR/plugin-install-policy-fleet-node.log" 2>&1 || {
-    cat "$LOG_DIR/plugin-install-policy-fleet-node.log" >&2
-    die "pulumi plugin install analyzer policy-fleet-node 1.0.0 --file $POLICY_ANALYZER failed"
-  }
-fi
+register_policy_analyzer "$PULUMI_BIN"
 SUMMARY+=("pulumi-analyzer-policy-fleet-node ($POLICY_ANALYZER, plugin cache): runs policy/ with node")
 
 # ---------------------------------------------------------------------------

@@ -11,14 +11,10 @@ source scripts/env.sh
 stack=${FLEET_STACK:-local}
 bash scripts/infra.sh
 bash scripts/toolchain.sh
-# syft and Trivy, which the deployment runs for every new digest (compiled once, then cached).
-eval "$(bash scripts/supply-tools.sh)"
-# The vulnerability gate scans with Trivy's own database, or with the advisories in
-# test/fixtures/supply where that cannot be downloaded (scripts/scan-db.sh says which).
-if [[ -z ${FLEET_SCAN_DB_DIR:-} ]]; then
-  FLEET_SCAN_DB_DIR=$(bash scripts/scan-db.sh "$FLEET_CACHE/trivy-test")
-  export FLEET_SCAN_DB_DIR
-fi
+# syft and Trivy, which the deployment runs for every new digest, and the database the gate scans
+# with (Trivy's own, or the advisories in test/fixtures/supply where it cannot be downloaded):
+# installed once and recorded in $FLEET_CACHE/supply-tools.env, which every update reads.
+bash scripts/supply-tools.sh >/dev/null
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 npx ts-node --transpile-only cli/main.ts recover --stack "$stack"
 # --yes answers the preview's question before anyone reads it: skip that second program run.
