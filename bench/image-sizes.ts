@@ -15,8 +15,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { docker, engineMissing, imageSize } from "../test/support/docker";
-import { BASE_REF_FILE, baseImageRef, buildFamilies, buildService, DOCKERFILES, FAMILY_ORDER, gitHead } from "../test/support/image-builds";
+import { BASE_REF_FILE, baseImageRef, buildFamilies, buildService, DOCKERFILES, FAMILY_ORDER } from "../test/support/image-builds";
 import { REPO } from "../test/support/project";
+import { writeRecord } from "../test/support/results";
 
 const OUT = path.join(REPO, "results", "image-sizes.json");
 const GOAL_PCT = 40;
@@ -53,16 +54,14 @@ async function main(): Promise<void> {
   const cold = process.argv.includes("--cold");
   const missing = await engineMissing(BASE_REF_FILE);
   if (missing) throw new Error(`bench:size needs the local infrastructure: ${missing}`);
-  const revision = await gitHead();
 
   const t0 = Date.now();
   const families = await buildFamilies("fleet-bench", { noCache: cold, log: (l) => console.error(l) });
   const rows: Row[] = [];
   for (const family of FAMILY_ORDER) {
     const fam = families.get(family)!;
-    const multi = await buildService("fleet-bench", family, fam.ref, { revision, noCache: cold });
+    const multi = await buildService("fleet-bench", family, fam.ref, { noCache: cold });
     const single = await buildService("fleet-bench", family, fam.ref, {
-      revision,
       noCache: cold,
       dockerfile: path.join(DOCKERFILES, "service.single-stage.Dockerfile"),
       suffix: "-single-stage",
@@ -97,8 +96,6 @@ async function main(): Promise<void> {
       "its dependency layer is the same size in both builds: a single-stage build written without the toolchain would be about as small.",
   };
   const report = {
-    measuredAt: new Date().toISOString(),
-    revision,
     baseImage: baseImageRef(),
     locks: "cpu",
     cold,
@@ -107,8 +104,7 @@ async function main(): Promise<void> {
     summary,
     rows,
   };
-  fs.mkdirSync(path.dirname(OUT), { recursive: true });
-  fs.writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
+  writeRecord("image-sizes", summary.goalMetOnEveryFamily, report);
 
   const table = rows.map((r) => ({
     family: r.family,

@@ -3,6 +3,7 @@ import { familyBuildArgs } from "../components/familyImage";
 import { registryExport, reproducibleBuildArgs } from "../components/images";
 import { runSpec } from "../components/runSpec";
 import { serviceBuildArgs, servicePlan } from "../components/serviceImage";
+import { LABELS } from "../contract";
 import { ResolvedFleet } from "../stack";
 
 /**
@@ -74,9 +75,9 @@ const cacheRef = (repository: string) => `${repository}:buildcache`;
  * The bake file of `fleet`: each family FROM its parent target (a named context standing in for
  * the parent's pushed digest, which bake cannot pass as an argument), each service FROM its family
  * target, with the program's Dockerfiles, locks, build args, labels, tags, secrets, registry
- * cache and exporter (pushed, reproducible).
+ * cache and exporter (pushed, reproducible; over plain HTTP when `registryPlainHttp`, registry/trust.ts).
  */
-export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
+export function bakeFile(fleet: ResolvedFleet, projectDir: string, registryPlainHttp: boolean): BakeFile {
   const rel = (p: string) => path.relative(projectDir, p) || ".";
   const secret = fleet.pipCaFile ? [`id=pip-ca,src=${fleet.pipCaFile}`] : undefined;
   const common = (repository: string, tag: string, labels: Readonly<Record<string, string>>) => ({
@@ -88,7 +89,7 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
     ...(secret ? { secret } : {}),
     // The program's exporter: file times rewritten to SOURCE_DATE_EPOCH, the same reproducible
     // images, so both tools do the same work.
-    output: [registryExport(`${repository}:${tag}`)],
+    output: [registryExport(`${repository}:${tag}`, registryPlainHttp)],
   });
   const target: Record<string, BakeTarget> = {};
   const dockerfiles = path.join(projectDir, "dockerfiles");
@@ -97,7 +98,7 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
       context: rel(dockerfiles),
       dockerfile: path.relative(dockerfiles, path.join(projectDir, f.dockerfile)),
       ...(f.parent ? { contexts: { [f.parent]: `target:${f.parent}` } } : {}),
-      args: { ...familyBuildArgs(f, f.parent ?? fleet.baseImage), ...reproducibleBuildArgs(f.image) },
+      args: { ...familyBuildArgs(f, f.parent ?? fleet.baseImage), ...reproducibleBuildArgs() },
       ...common(f.image.repository, f.image.tag, f.image.labels),
     };
   }
@@ -111,7 +112,7 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string): BakeFile {
       context: rel(context),
       dockerfile: path.relative(context, path.join(projectDir, "dockerfiles/service.Dockerfile")),
       contexts: { [s.family]: `target:${s.family}` },
-      args: { ...serviceBuildArgs(s, s.family), ...reproducibleBuildArgs(plan) },
+      args: { ...serviceBuildArgs(s, s.family), ...reproducibleBuildArgs() },
       ...common(plan.repository, plan.tag, plan.labels),
     };
   }
@@ -131,7 +132,7 @@ export function composeFile(fleet: ResolvedFleet, project: string): ComposeFile 
   const volumes: ComposeFile["volumes"] = {};
   for (const s of fleet.services) {
     const volume = `${s.slug}-data`;
-    (volumes as Record<string, { name: string; labels: Record<string, string> }>)[volume] = { name: `${project}-${volume}`, labels: { "dev.fleet.service": s.name } };
+    (volumes as Record<string, { name: string; labels: Record<string, string> }>)[volume] = { name: `${project}-${volume}`, labels: { [LABELS.service]: s.name } };
     const spec = runSpec(s);
     services[s.slug] = {
       image: s.image.kind === "build" ? `${s.image.repository}:${s.image.tag}` : s.image.kind === "pinned" ? s.image.ref : `${fleet.registry}/${s.slug}`,
@@ -157,7 +158,7 @@ export function composeFile(fleet: ResolvedFleet, project: string): ComposeFile 
       cpu_shares: spec.cpuShares,
       volumes: [{ type: "volume", source: volume, target: spec.dataPath }],
       logging: { driver: "json-file", options: { "max-size": "10m", "max-file": "3" } },
-      labels: { "dev.fleet.stack": fleet.stack, "dev.fleet.machine": fleet.machine, "dev.fleet.service": s.name },
+      labels: { [LABELS.stack]: fleet.stack, [LABELS.machine]: fleet.machine, [LABELS.service]: s.name },
       stop_grace_period: "10s",
       ...(spec.gpu
         ? {
@@ -171,7 +172,7 @@ export function composeFile(fleet: ResolvedFleet, project: string): ComposeFile 
   return {
     name: project,
     services,
-    networks: { [network]: { name: network, driver: "bridge", labels: { "dev.fleet.stack": fleet.stack } } },
+    networks: { [network]: { name: network, driver: "bridge", labels: { [LABELS.stack]: fleet.stack } } },
     volumes,
   };
 }

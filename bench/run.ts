@@ -20,13 +20,17 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { buildCatalog, SERVICES } from "../catalog";
+import { parseImageRef, plainHttpTo } from "../registry";
 import { contextPaths } from "../source/dockerfile";
-import { gitRevisions } from "../source/git";
 import { contextFilesOf, stageContext } from "../source/stage";
-import { decodeStackConfig, pipCaFile, readStackConfig, ResolvedFleet, resolveFleet } from "../stack";
+import { ResolvedFleet, resolveStack } from "../stack";
 import { changedSteps, checkout, engineEnv, FLEET_CACHE, imagesBuilt, must, testStack } from "../test/support/engine";
 import { REPO } from "../test/support/project";
-import { bakeTargetsBuilt, composeContainersReplaced, fleetContainersReplaced } from "./counts";
+import { writeRecord } from "../test/support/results";
+import { jsonLines } from "../review/preview";
+import { bakeTargetsBuilt, composeContainersReplaced, fleetContainersReplaced, resourceSeconds } from "./counts";
+import { countProblems, Row, Verdict, verdicts } from "./goals";
+import { watchHealth } from "./outage";
 import { buildkit } from "./instances";
 import { bakeFile, composeFile } from "./peerFiles";
 import { scaledServices, servicesModule } from "./scale";
@@ -38,18 +42,6 @@ export const BUILDX = { name: "docker-buildx", module: "github.com/docker/buildx
 export const COMPOSE = { name: "docker-compose", module: "github.com/docker/compose/v2", version: "v2.40.3", pkg: "./cmd", ldflags: "-s -w -X github.com/docker/compose/v2/internal.Version=v2.40.3" };
 /** The service whose source the one-service case edits. */
 const CHANGED = { name: "CentralErrorBus", dir: "services/central-error-bus" };
-
-/** One measured run of one tool. */
-interface Row {
-  readonly tool: "fleet" | "bake + compose";
-  readonly case: string;
-  readonly services: number;
-  readonly seconds: number;
-  readonly imagesBuilt: number;
-  readonly containersReplaced: number;
-  /** Seconds of each part: fleet phases (see phasesOf), or bake and compose. */
-  readonly parts: Readonly<Record<string, number>>;
-}
 
 /** A throw-away checkout with a `bench` stack of its own. */
 interface Checkout {
@@ -76,7 +68,7 @@ async function main(): Promise<void> {
   say(`buildx ${buildx}; compose ${compose}`);
   // The vulnerability gate's database, as `npm run up` picks it (a fixture-built one of the bench's
   // own where Trivy's cannot be downloaded).
-  process.env.FLEET_SCAN_DB_DIR ??= must("bash", ["scripts/scan-db.sh", path.join(FLEET_CACHE, "trivy-bench")], { cwd: REPO, timeoutSeconds: 3600 }).stdout.trim();
+  process.env.FLEET_SCAN_DB_DIR ??= must("bash", ["scripts/scan-db.sh"], { cwd: REPO, timeoutSeconds: 3600 }).stdout.trim();
   say(`vulnerability database: ${process.env.FLEET_SCAN_DB_DIR || "Trivy's own"}`);
   // --scale-only: only the scale case, added to the last results/bench.json (a run of its own,
   // marked as such) instead of measuring everything again.
@@ -88,11 +80,13 @@ async function main(): Promise<void> {
   const partial = path.join(REPO, "results/bench.partial.jsonl");
   fs.mkdirSync(path.dirname(partial), { recursive: true });
   fs.writeFileSync(partial, "");
-  const keep = (row: Row) => {
+  const keep = (measured: Row) => {
+    const [one, five] = os.loadavg();
+    const row: Row = { ...measured, load: [round(one), round(five)] };
     rows.push(row);
     fs.appendFileSync(partial, `${JSON.stringify({ revision, ...row })}\n`);
   };
-  const breakdown = previous ? previous.noopBreakdown : await compareAtCatalogSize(work, runId, buildx, compose, keep, say);
+  const { breakdown, stateBytesPerService } = previous ? { breakdown: previous.noopBreakdown, stateBytesPerService: undefined } : await compareAtCatalogSize(work, runId, buildx, compose, keep, say);
 
   // ---- scale: the catalog multiplied, warm builder ----------------------------------------
   for (const n of scales) {
@@ -105,35 +99,37 @@ async function main(): Promise<void> {
     must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: big.dir, env: big.env, timeoutSeconds: 3600 });
     resetSource(big);
     say(`scale ${n}: bake + compose first up, no-op, one service changed`);
-    keep(peerUp(big, buildx, compose, "first up (warm builder)"));
-    keep(peerUp(big, buildx, compose, "no-op"));
+    keep(await peerUp(big, buildx, compose, "first up (warm builder)"));
+    keep(await peerUp(big, buildx, compose, "no-op"));
     editSource(big, "one");
-    keep(peerUp(big, buildx, compose, "one service changed"));
+    keep(await peerUp(big, buildx, compose, "one service changed"));
     peerDown(big, compose);
   }
 
+  const problems = countProblems(rows, SERVICES.length);
   const report = {
-    machine: machine(),
+    ...(problems.length ? { problems } : {}),
+    system: machine(),
     date: previous?.date ?? new Date().toISOString(),
     ...(previous ? { scaleMeasuredAt: new Date().toISOString() } : {}),
-    revision,
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     tools: { pulumi: firstLine(must("pulumi", ["version"], { cwd: REPO, env: engineEnv(work) }).stdout), buildx: BUILDX.version, compose: COMPOSE.version, buildkit: "bench's own buildkitd (same binary as the shared one)" },
     notes: [
       "fleet runs `pulumi up --yes --skip-preview`; bake + compose runs `docker buildx bake` (targets push, registry cache like the fleet's) then `docker compose up -d --wait --pull always`.",
       "Cold: empty state, an emptied BuildKit (the bench's own daemon), a fresh registry path. The fleet also canary-tests every new image before its container starts.",
       "Images built: the fleet counts the image builds it ran (docker-build Image created or updated); bake counts targets that ran a Dockerfile step instead of taking it from the cache.",
-      "Seconds carry the noise of whatever else ran on the machine (see loadAverage, taken at the start and the end); counts do not.",
+      "Seconds carry the noise of whatever else ran on the machine: each row has the 1- and 5-minute load averages at its end, and a ratio of rows run at different loads is marked not comparable; counts do not.",
       ...(previous ? ["The scale rows come from a later run (--scale-only) than the 10-service rows."] : []),
     ],
     rows,
-    ratios: ratios(rows),
+    stateBytesPerService,
+    ratios: verdicts(rows, { services: SERVICES.length, cores: os.cpus().length, stateBytesPerService }),
     noopBreakdown: breakdown,
     scale: scaleTable(rows),
   };
-  fs.mkdirSync(path.join(REPO, "results"), { recursive: true });
-  fs.writeFileSync(path.join(REPO, "results/bench.json"), `${JSON.stringify(report, null, 2)}\n`);
-  print(report);
+  writeRecord("bench", problems.length === 0, report, { commit: revision });
+  print({ ...report, commit: revision, passed: problems.length === 0 });
+  if (problems.length) process.exitCode = 1;
   fs.rmSync(partial, { force: true });
   fs.rmSync(work, { recursive: true, force: true });
 }
@@ -142,7 +138,7 @@ async function main(): Promise<void> {
  * Both tools on the catalog as it is: cold, no-op (taken apart by noopBreakdown), one service
  * changed. Adds the rows and returns the no-op breakdown.
  */
-async function compareAtCatalogSize(work: string, runId: string, buildx: string, compose: string, keep: (row: Row) => void, say: (line: string) => void): Promise<Record<string, unknown>> {
+async function compareAtCatalogSize(work: string, runId: string, buildx: string, compose: string, keep: (row: Row) => void, say: (line: string) => void): Promise<{ breakdown: Record<string, unknown>; stateBytesPerService: number }> {
   // ---- the fleet as the catalog has it: cold, no-op, one service changed --------------------
   const ck = prepare(work, "main", runId, SERVICES.length);
   say(`fleet: cold up on an empty builder (${ck.dir})`);
@@ -152,10 +148,11 @@ async function compareAtCatalogSize(work: string, runId: string, buildx: string,
   const noop = fleetUp(ck, work, "no-op");
   keep(noop);
   const breakdown = noopBreakdown(ck, work, noop);
+  const stateBytesPerService = Math.round(must("pulumi", ["stack", "export", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env }).stdout.length / ck.services);
   const beforeChange = fleetHistory(ck).length;
   editSource(ck, "one");
   say("fleet: one service changed");
-  keep(fleetUp(ck, work, "one service changed"));
+  keep(whileWatched(ck, work, () => fleetUp(ck, work, "one service changed")));
   say("fleet: the changed service rolled back to the update before the change");
   keep(fleetRollback(ck, work, beforeChange));
   must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 1800 });
@@ -164,14 +161,32 @@ async function compareAtCatalogSize(work: string, runId: string, buildx: string,
   say("bake + compose: cold, on an empty builder");
   await buildkit(BUILDER, { empty: true });
   resetSource(ck);
-  keep(peerUp(ck, buildx, compose, "cold"));
+  keep(await peerUp(ck, buildx, compose, "cold"));
   say("bake + compose: no-op");
-  keep(peerUp(ck, buildx, compose, "no-op"));
+  keep(await peerUp(ck, buildx, compose, "no-op"));
   editSource(ck, "one");
   say("bake + compose: one service changed");
-  keep(peerUp(ck, buildx, compose, "one service changed"));
+  const peerOne = await (async () => {
+    const stop = watchHealth(healthUrl(), path.join(work, "outage-peer.json"));
+    const row = await peerUp(ck, buildx, compose, "one service changed");
+    return { ...row, outage: stop() };
+  })();
+  keep(peerOne);
   peerDown(ck, compose);
-  return breakdown;
+  return { breakdown, stateBytesPerService };
+}
+
+/** The changed service's health endpoint on the bench address. */
+function healthUrl(): string {
+  const s = SERVICES.find((x) => x.name === CHANGED.name)!;
+  return `http://${BIND}:${s.ports.health}/health`;
+}
+
+/** A fleet row measured while the changed service's health port is polled every 50 ms. */
+function whileWatched(ck: Checkout, work: string, measure: () => Row): Row {
+  const stop = watchHealth(healthUrl(), path.join(work, `outage-${++marksSeq}.json`));
+  const row = measure();
+  return { ...row, outage: stop() };
 }
 
 /** Compiles (once) and returns the path of a Go-built peer tool. */
@@ -262,13 +277,14 @@ function fleetRow(ck: Checkout, work: string, label: string, run: (env: NodeJS.P
     imagesBuilt: imagesBuilt(steps),
     containersReplaced: fleetContainersReplaced(steps),
     parts: phasesOf(marks, start, end),
+    resources: resourceSeconds(jsonLines(r.stdout)),
   };
 }
 
 /**
  * Where one `pulumi up` spent its time, from the program's marks (timings.ts): before the program
  * started (CLI, backend, language host), loading modules (ts-node compiling the program, the SDK
- * and providers' JavaScript), resolving the stack (config, profile, git lookups), declaring the
+ * and providers' JavaScript), resolving the stack (config, profile, inputs digests), declaring the
  * resources (staging contexts, registering), then the engine working while the program waits
  * (provider plugins, per-resource diffs, builds, containers), and after the program exits (state
  * write). With a preview pass the program runs twice; each run is listed.
@@ -283,7 +299,7 @@ function phasesOf(file: string, start: number, end: number): Record<string, numb
   const names: Record<string, string> = {
     "node-start": "before the program (CLI, backend, language host)",
     "program-loaded": "loading modules (TypeScript compile, SDK, providers)",
-    "stack-resolved": "resolving the stack (config, git lookups)",
+    "stack-resolved": "resolving the stack (config, inputs digests)",
     "preflight-done": "preflight (registry, BuildKit, engine reachable)",
     "resources-declared": "declaring resources (context staging, registration)",
     "program-exit": "engine while the program waits (plugins, diffs, builds, containers)",
@@ -301,7 +317,7 @@ function phasesOf(file: string, start: number, end: number): Record<string, numb
 /**
  * The no-op `up` taken apart: the phases of the measured run, plus what each suspect costs alone:
  * the CLI starting (`pulumi version`), the preview pass (`up` without --skip-preview, and
- * `pulumi preview`), ts-node type-checking the program, the git lookups and the context staging
+ * `pulumi preview`), ts-node type-checking the program, resolving the stack (inputs digests) and the context staging
  * and hashing, each timed on its own.
  */
 function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, unknown> {
@@ -315,7 +331,7 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
   const transpiled = fleetUp(ck, work, "no-op, transpile-only program", { env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
   const noCheckpoints = fleetUp(ck, work, "no-op, no intermediate checkpoints", { env: { PULUMI_SKIP_CHECKPOINTS: "true" } });
   const fleet = resolved(ck.dir, `${ck.registry}/fleet`);
-  const inputs = [...fleet.families.map((f) => [f.dockerfile, `dockerfiles/${f.lock}`]), ...fleet.services.map((s) => [s.source!, "dockerfiles/service.Dockerfile"])];
+  const images = fleet.families.length + fleet.services.length;
   const stageRoot = path.join(work, "stage-timing");
   const stageAll = () => {
     for (const f of fleet.families) {
@@ -335,12 +351,9 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
       "no-op up with ts-node type-checking the program": typeChecked.seconds,
       "no-op up with ts-node only transpiling the program": transpiled.seconds,
       "no-op up without intermediate state checkpoints (PULUMI_SKIP_CHECKPOINTS)": noCheckpoints.seconds,
-      [`git lookups for ${inputs.length} images (fresh process)`]: time(() => {
-        const rev = gitRevisions(ck.dir);
-        for (const i of inputs) rev(i);
-      }),
-      [`staging and hashing ${inputs.length} contexts, first time`]: time(stageAll),
-      [`staging and hashing ${inputs.length} contexts, already staged`]: time(stageAll),
+      [`resolving the stack with the inputs digests of ${images} images`]: time(() => resolved(ck.dir, `${ck.registry}/fleet`)),
+      [`staging and hashing ${images} contexts, first time`]: time(stageAll),
+      [`staging and hashing ${images} contexts, already staged`]: time(stageAll),
     },
     countsOfTheExtraRuns: { withPreview: [withPreview.imagesBuilt, withPreview.containersReplaced], typeChecked: [typeChecked.imagesBuilt, typeChecked.containersReplaced], transpiled: [transpiled.imagesBuilt, transpiled.containersReplaced], noCheckpoints: [noCheckpoints.imagesBuilt, noCheckpoints.containersReplaced] },
     phasesOfTheExtraRuns: { withPreview: withPreview.parts, typeChecked: typeChecked.parts, transpiled: transpiled.parts, noCheckpoints: noCheckpoints.parts },
@@ -349,22 +362,15 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
 
 /** The checkout's bench stack resolved with its images under `registry`. */
 export function resolved(dir: string, registry: string): ResolvedFleet {
-  const { file, raw } = readStackConfig(dir, STACK);
-  return resolveFleet({
-    stack: STACK,
-    stackFile: file,
-    config: decodeStackConfig({ ...raw, registry }, file),
-    projectDir: dir,
-    revisionOf: gitRevisions(dir),
-    pipCaFile: pipCaFile(),
-    catalog: buildCatalog(undefined, require(path.join(dir, "catalog/services.ts")).SERVICES),
-  });
+  return resolveStack(dir, STACK, { overrides: { registry }, catalog: buildCatalog(undefined, require(path.join(dir, "catalog/services.ts")).SERVICES) });
 }
 
 /** One `docker buildx bake` + `docker compose up -d --wait` of the same stack, timed, with counts from their output. */
-export function peerUp(ck: Checkout, buildx: string, compose: string, label: string): Row {
+export async function peerUp(ck: Checkout, buildx: string, compose: string, label: string): Promise<Row> {
   const fleet = resolved(ck.dir, `${ck.registry}/peer`);
-  fs.writeFileSync(path.join(ck.dir, "bench.bake.json"), `${JSON.stringify(bakeFile(fleet, ck.dir), null, 2)}\n`);
+  // Bake pushes over plain HTTP exactly where the program does (registry/trust.ts).
+  const registryPlainHttp = await plainHttpTo(parseImageRef(fleet.registry).host, fleet.dockerHost);
+  fs.writeFileSync(path.join(ck.dir, "bench.bake.json"), `${JSON.stringify(bakeFile(fleet, ck.dir, registryPlainHttp), null, 2)}\n`);
   fs.writeFileSync(path.join(ck.dir, "bench.compose.json"), `${JSON.stringify(composeFile(fleet, `fleet-${STACK}-peer`), null, 2)}\n`);
   // docker-build pushes no provenance attestation; neither does bake here, so both push the same.
   const env = { ...ck.env, BUILDX_NO_DEFAULT_ATTESTATIONS: "1" };
@@ -387,24 +393,6 @@ export function peerDown(ck: Checkout, compose: string): void {
   must(compose, ["-f", "bench.compose.json", "down", "--volumes"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 600 });
 }
 
-/** The issue's goals as ratios of the 10-service rows. */
-function ratios(rows: readonly Row[]): Record<string, { value: number; goal: string; met: boolean }> {
-  const s = (tool: Row["tool"], c: string) => rows.find((r) => r.tool === tool && r.case === c && r.services === SERVICES.length)?.seconds ?? NaN;
-  const r = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-  const noopOfCold = r(s("fleet", "no-op"), s("fleet", "cold"));
-  const noop = r(s("fleet", "no-op"), s("bake + compose", "no-op"));
-  const one = r(s("fleet", "one service changed"), s("bake + compose", "one service changed"));
-  const cold = r(s("fleet", "cold"), s("bake + compose", "cold"));
-  const rollback = r(s("fleet", "rollback of one service"), s("fleet", "one service changed"));
-  return {
-    "fleet no-op / fleet cold": { value: noopOfCold, goal: "<= 0.05", met: noopOfCold <= 0.05 },
-    "fleet no-op / peers' no-op": { value: noop, goal: "<= 2", met: noop <= 2 },
-    "fleet one-service / peers' one-service": { value: one, goal: "<= 1.5", met: one <= 1.5 },
-    "fleet cold / peers' cold": { value: cold, goal: "<= 1.2", met: cold <= 1.2 },
-    "fleet rollback / fleet one-service": { value: rollback, goal: "< 0.25", met: rollback < 0.25 },
-  };
-}
-
 /** No-op and one-service seconds by number of services, per tool, and the growth per added service. */
 function scaleTable(rows: readonly Row[]): unknown[] {
   const out: unknown[] = [];
@@ -425,13 +413,14 @@ function machine(): string {
 
 const firstLine = (s: string) => s.trim().split("\n")[0];
 
-function print(report: { machine: string; rows: readonly Row[]; ratios: Record<string, { value: number; goal: string; met: boolean }>; noopBreakdown: Record<string, unknown> }): void {
-  console.log(`machine: ${report.machine}\n`);
-  console.log("| tool | services | case | seconds | images built | containers replaced |\n|---|---|---|---|---|---|");
-  for (const r of report.rows) console.log(`| ${r.tool} | ${r.services} | ${r.case} | ${r.seconds.toFixed(1)} | ${r.imagesBuilt} | ${r.containersReplaced} |`);
+function print(report: { commit: string; system: string; passed: boolean; problems?: string[]; rows: readonly Row[]; ratios: Record<string, Verdict>; noopBreakdown: Record<string, unknown> }): void {
+  console.log(`commit ${report.commit}; machine: ${report.system}\n`);
+  console.log("| tool | services | case | seconds | images built | containers replaced | load (1, 5 min) |\n|---|---|---|---|---|---|---|");
+  for (const r of report.rows) console.log(`| ${r.tool} | ${r.services} | ${r.case} | ${r.seconds.toFixed(1)} | ${r.imagesBuilt} | ${r.containersReplaced} | ${r.load?.join(", ") ?? ""} |`);
   console.log("\n| goal | value | target | met |\n|---|---|---|---|");
-  for (const [k, v] of Object.entries(report.ratios)) console.log(`| ${k} | ${v.value} | ${v.goal} | ${v.met ? "yes" : "no"} |`);
+  for (const [k, v] of Object.entries(report.ratios)) console.log(`| ${k} | ${v.value ?? "-"} | ${v.goal} | ${v.met === null ? `no verdict: ${v.note}` : v.met ? "yes" : "no"} |`);
   console.log(`\nno-op breakdown:\n${JSON.stringify(report.noopBreakdown, null, 2)}`);
+  console.log(report.passed ? "\nbench: every case did what it should (counts)" : `\nbench: FAILED: ${report.problems!.join("; ")}`);
 }
 
 if (require.main === module) {
