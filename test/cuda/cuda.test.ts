@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { BASE_REF_FILE } from "../support/image-builds";
 import { REPO } from "../support/project";
+import { writeResults } from "../support/results";
 import { BUILDKIT_ADDR, BuiltImage, docker, engineMissing, imageSize, run } from "../support/docker";
 import { buildFleet, fleetOf } from "../support/fleet-builds";
 
@@ -56,8 +57,7 @@ describe("real CUDA images (heavy, not in CI)", function () {
     if (!built.size) return;
     const sizes: Record<string, number> = {};
     for (const [name, image] of built) sizes[name] = Math.round((await imageSize(image.ref)) / 1e6);
-    const file = path.join(REPO, "results", "cuda-sizes.json");
-    fs.writeFileSync(file, JSON.stringify({ measured: new Date().toISOString(), coldSeconds: Math.round(seconds), unit: "MB (docker image inspect .Size)", sizes }, null, 2) + "\n");
+    const file = writeResults("cuda-sizes", this.test!.parent!, { coldSeconds: Math.round(seconds), unit: "MB (docker image inspect .Size)", sizes });
     console.log(`      sizes (MB): ${JSON.stringify(sizes)}; ${Math.round(seconds)} s of builds -> ${path.relative(REPO, file)}`);
   });
 });

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
+import { writeResults } from "../support/results";
 import { cisSection5, CisResult, DELIBERATE, Inspected } from "../support/cis";
 
 /**
@@ -87,11 +88,10 @@ describe("faults: the fleet survives, end to end", function () {
     mustUp("cold-up");
   });
 
-  after(() => {
+  after(function () {
     if (ts) ts.pulumi(dir, "destroy", "--yes");
     for (const kind of ["docker", "buildkit", "registry"]) run("bash", ["scripts/engine.sh", "down", kind, STACK], { cwd: dir, env });
-    fs.mkdirSync(path.resolve(__dirname, "../../results"), { recursive: true });
-    fs.writeFileSync(path.resolve(__dirname, "../../results/faults.json"), JSON.stringify(results, null, 2) + "\n");
+    writeResults("faults", this.test!.parent!, results);
   });
 
   it("runs every container with a PIDs limit and passes the CIS section 5 checks", async () => {
@@ -110,18 +110,25 @@ describe("faults: the fleet survives, end to end", function () {
     results.cis = { pass: first.filter((v) => v.status === "pass").map((v) => v.id), notApplicable: first.filter((v) => v.status === "n/a").map((v) => `${v.id} (${v.why})`), deliberate: DELIBERATE };
   });
 
-  it("keeps every digest and changes nothing when a service is pinned to the digest it runs", () => {
+  it("changes nothing when a service is pinned to the digest it runs, and holds it there through a source change until unpinned", () => {
     const before = containers();
     const image = outputs().CentralErrorBus.image;
     must("pulumi", ["config", "set", "--path", "fleet:images.CentralErrorBus", image, "--stack", STACK], { cwd: dir, env });
-    const pinned = mustUp("pin-running-digest");
-    const touched = pinned.steps.filter((s) => !["docker-build:index:Image", "fleet:images:ServiceImage"].includes(s.type));
-    assert.deepEqual(touched, [], "only the image resource goes (retained); no container, canary, pull or limit changes");
+    assert.deepEqual(mustUp("pin-running-digest").steps, [], "a pin to the digest it runs changes nothing");
     assert.deepEqual(containers(), before, "every container kept its ID");
-    assert.ok(registryHas(image), `${image} is still in the registry after its image resource was deleted`);
+    // The pin holds: a change of the service's source builds its image, the container stays.
+    fs.appendFileSync(path.join(dir, CEB, "app/__init__.py"), "\n# a change while pinned\n");
+    const held = mustUp("source-change-while-pinned");
+    assert.equal(imagesBuilt(held.steps), 1, "the source still builds while pinned");
+    assert.deepEqual(containers(), before, "the pinned container keeps running");
+    assert.equal(outputs().CentralErrorBus.image, image, "the service still runs the pinned digest");
     must("pulumi", ["config", "rm", "--path", "fleet:images.CentralErrorBus", "--stack", STACK], { cwd: dir, env });
-    mustUp("unpin");
-    assert.deepEqual(containers(), before, "back to building: same digest, same containers");
+    const unpinned = mustUp("unpin");
+    assert.equal(imagesBuilt(unpinned.steps), 0, "unpinning builds nothing: the image is built already");
+    const now = containers();
+    assert.deepEqual(Object.keys(now).filter((n) => now[n] !== before[n]), ["fleet-faults-central-error-bus"], "only the unpinned service's container is replaced");
+    assert.notEqual(outputs().CentralErrorBus.image, image, "it runs what its source builds");
+    assert.ok(registryHas(image), `${image}, the pin, is still in the registry`);
   });
 
   it("comes back healthy by itself after the engine stops cleanly and starts again, and the next up is a no-op", async () => {
@@ -146,7 +153,14 @@ describe("faults: the fleet survives, end to end", function () {
 
   it("comes back healthy after a power cut (every process of the engine and its containers killed), and the next up is a no-op", async () => {
     const before = containers();
+    const pids = Object.keys(before).map((n) => Number(docker("inspect", "-f", "{{.State.Pid}}", n)));
+    assert.ok(pids.every((p) => p > 0 && fs.existsSync(`/proc/${p}`)), "every container runs before the cut");
     engine("poweroff", "docker");
+    // SIGKILL is instant, the teardown of a killed process is not: give a loaded machine 15 s.
+    const living = () => pids.filter((p) => fs.existsSync(`/proc/${p}`) && !/^State:\s+Z/m.test(readOr(`/proc/${p}/status`)));
+    for (let i = 0; i < 60 && living().length; i++) await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual(living(), [], "the cut killed every container's process");
+    for (const [name, s] of Object.entries(outputs())) await assert.rejects(get(s.healthUrl), `${name} answers nothing while the power is off`);
     engine("up", "docker");
     results.powerCutHealthySeconds = await waitHealthy(90);
     await healthy();
@@ -231,7 +245,9 @@ describe("faults: the fleet survives, end to end", function () {
     // A provider process the kill did not reach may still finish and remove its own canary, so
     // what must hold is that none is left and that recover names what it removed.
     assert.deepEqual(Object.keys(containers()).filter((n) => n.includes("-canary-")), [], "no canary is left");
-    assert.match(recovered.stdout, /^recover: (removed|cleared)/m, `it says what it cleaned up:\n${recovered.stdout}`);
+    // Every kill leaves the update's lock; what recover is for is the rest: a container the update
+    // created but never recorded, a canary, or an operation the state still calls in flight.
+    assert.match(recovered.stdout, /^recover: (removed container|removed health canary|cleared an interrupted \w+ of urn:)/m, `it says what it cleaned up besides the lock:\n${recovered.stdout}`);
     const r = mustUp("after-killed-up");
     assert.ok(r.steps.length > 0, "the rest of the update is carried out");
     const after = containers();
@@ -244,3 +260,12 @@ describe("faults: the fleet survives, end to end", function () {
     assert.deepEqual(ts.pulumi(dir, "preview", "--expect-no-changes").status, 0, "and the stack is converged");
   });
 });
+
+/** A file's text, or "" when it is gone (a process that exited between two reads). */
+function readOr(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}

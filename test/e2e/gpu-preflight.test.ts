@@ -1,7 +1,6 @@
 import { strict as assert } from "assert";
 import { gpuPreflight, PreflightError } from "../../preflight/gpu";
-import { loadProfile } from "../../profiles";
-import { resolveStack } from "../../scripts/render";
+import { resolveStack } from "../../stack";
 import { DOCKER, run } from "../support/docker";
 import { tempProject } from "../support/project";
 
@@ -20,7 +19,7 @@ describe("GPU preflight on a GPU-less engine (real docker info)", function () {
       const dir = tempProject();
       const fleet = resolveStack(dir, stack);
       const { stdout: version } = await run(DOCKER, ["version", "--format", "{{.Server.Version}}"]);
-      assert.throws(() => gpuPreflight(fleet, loadProfile(dir, stack, `Pulumi.${stack}.yaml`)), (e: unknown) => {
+      assert.throws(() => gpuPreflight(fleet), (e: unknown) => {
         assert.ok(e instanceof PreflightError, String(e));
         const lines = e.message.split("\n");
         assert.equal(lines[0], `fleet: stack ${stack} cannot run on its Docker host; nothing was changed:`);

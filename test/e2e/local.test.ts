@@ -5,6 +5,7 @@ import * as path from "path";
 import { buildCatalog } from "../../catalog";
 import { slugOf } from "../../stack";
 import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
+import { writeResults } from "../support/results";
 
 /**
  * The main job for real: `pulumi up` of the local stack's program and settings with the real
@@ -68,10 +69,9 @@ describe("pulumi up on the local stack, end to end", function () {
     must("bash", ["scripts/infra.sh"], { cwd: b, env, timeoutSeconds: 1800 });
   });
 
-  after(() => {
+  after(function () {
     if (ts) run("bash", ["scripts/engine.sh", "down", "docker", STACK], { cwd: a, env });
-    fs.mkdirSync(path.resolve(__dirname, "../../results"), { recursive: true });
-    fs.writeFileSync(path.resolve(__dirname, "../../results/e2e.json"), JSON.stringify(results, null, 2) + "\n");
+    writeResults("e2e", this.test!.parent!, results);
   });
 
   it("brings every service up from nothing, answering {\"status\":\"ok\"} on its health port", async () => {

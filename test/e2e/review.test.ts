@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Review } from "../../review/summary";
 import { changedSteps, checkout, diagnostics, engineEnv, must, run, Step, TestStack, testStack } from "../support/engine";
+import { writeResults } from "../support/results";
 import { REPO } from "../support/project";
 
 /**
@@ -64,13 +65,12 @@ describe("fleet review and the policy pack, end to end", function () {
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "e2e-review stack"], { cwd: dir });
   });
 
-  after(() => {
+  after(function () {
     if (ts) {
       pulumi("destroy", "--yes");
       run("bash", ["scripts/engine.sh", "down", "docker", "review"], { cwd: dir, env });
     }
-    fs.mkdirSync(path.join(REPO, "results"), { recursive: true });
-    fs.writeFileSync(path.join(REPO, "results/e2e-review.json"), JSON.stringify(results, null, 2) + "\n");
+    writeResults("e2e-review", this.test!.parent!, results);
   });
 
   it("the pack passes the real stack: a cold up with the pack, then a quiet preview with it", () => {

@@ -4,6 +4,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran, TestStack, testStack } from "../support/engine";
+import { writeResults } from "../support/results";
 
 /**
  * Rollback for real, in a namespace of its own (stack e2e-rollback, 127.0.0.4, registry path
@@ -84,7 +85,7 @@ describe("rollback from stack history, end to end", function () {
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "stack e2e-rollback: CentralErrorBus from a folder of its own"], { cwd: dir });
   });
 
-  after(() => {
+  after(function () {
     if (ts) {
       const destroyed = ts.pulumi(dir, "destroy", "--yes");
       if (destroyed.status !== 0) console.error(`pulumi destroy: ${destroyed.stderr.slice(-2000)}`);
@@ -92,8 +93,7 @@ describe("rollback from stack history, end to end", function () {
       if (volumes.length) ts.docker("volume", "rm", ...volumes);
       run("bash", ["scripts/engine.sh", "down", "docker", "rollback"], { cwd: dir, env });
     }
-    fs.mkdirSync(path.resolve(__dirname, "../../results"), { recursive: true });
-    fs.writeFileSync(path.resolve(__dirname, "../../results/e2e-rollback.json"), JSON.stringify(results, null, 2) + "\n");
+    writeResults("e2e-rollback", this.test!.parent!, results);
   });
 
   it("update A: brings both services up", async () => {
@@ -137,13 +137,13 @@ describe("rollback from stack history, end to end", function () {
   it("history shows the rollback as the newest update, with each update's digests", () => {
     const r = fleet("history", "--stack", STACK, "--json");
     if (r.status !== 0) fail("fleet history", r);
-    const rows = JSON.parse(r.stdout) as Array<{ update: number; kind: string; result: string; message: string; revision: string; services: Record<string, string> }>;
+    const rows = JSON.parse(r.stdout) as Array<{ update: number; kind: string; result: string; message: string; commit: string; services: Record<string, string> }>;
     assert.deepEqual(rows.map((u) => [u.update, u.kind, u.result]), [[1, "update", "succeeded"], [2, "update", "succeeded"], [3, "update", "succeeded"]]);
     assert.deepEqual(rows[0].services, digests.a);
     assert.deepEqual(rows[1].services, digests.b);
     assert.deepEqual(rows[2].services, digests.a);
     assert.equal(rows[2].message, "rollback to update 1");
-    assert.match(rows[1].revision, /^[0-9a-f]{40}$/);
+    assert.match(rows[1].commit, /^[0-9a-f]{40}$/);
     const text = fleet("history", "--stack", STACK);
     assert.match(text.stdout, new RegExp(`^\\s+\\* CentralErrorBus\\s+${digests.a.CentralErrorBus}$`, "m"), "a changed digest is marked");
   });

@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { FAMILIES, SERVICES } from "../../catalog";
+import { inputsDigest, serviceContext } from "../../source/inputs";
+import { SERVICE_DOCKERFILE } from "../../stack";
 import { checkout, diagnostics, engineEnv, get, must, TestStack, testStack } from "../support/engine";
 
 /**
@@ -22,6 +24,11 @@ const PROFILE = {
   UVICORN_WORKERS: 2,
   MODEL_EVICT_THRESHOLD_PCT: 77,
 };
+
+/** A service's uvicorn workers: one on a GPU family (each worker would hold a CUDA context), else the profile's. */
+function workersOf(family: string): number {
+  return FAMILIES.find((f) => f.name === family)?.gpu ? 1 : PROFILE.UVICORN_WORKERS;
+}
 
 // What each family must make importable from its venv (with the CPU locks).
 const FAMILY_IMPORTS: Readonly<Record<string, string>> = {
@@ -114,19 +121,22 @@ describe("images, as pulumi up builds and runs them (real engine)", function () 
         assert.match(docker("image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", services[service.name].image), /healthcheck\.py/, "the image carries the same probe as the container");
       });
 
-      it("receives the hardware profile, its name, its ports and the revision its image was built from", async () => {
+      it("receives the hardware profile, its name, its ports and the inputs digest its image was built from", async () => {
         const info = JSON.parse((await get(`${serviceUrl(service.name)}/info`)).body);
-        assert.deepEqual(info.profile, Object.fromEntries(Object.entries(PROFILE).map(([k, v]) => [k, String(v)])));
+        assert.deepEqual(info.profile, Object.fromEntries(Object.entries({ ...PROFILE, UVICORN_WORKERS: workersOf(service.family) }).map(([k, v]) => [k, String(v)])));
         assert.equal(info.service, service.name);
         assert.deepEqual(info.ports, service.ports);
-        const label = docker("image", "inspect", "--format", '{{index .Config.Labels "org.opencontainers.image.revision"}}', services[service.name].image);
-        const expected = must("git", ["log", "-1", "--format=%H", "--", "examples/reference-service", "dockerfiles/service.Dockerfile"], { cwd: dir }).stdout.trim();
-        assert.deepEqual([info.revision, label], [expected, expected], "the revision is the last commit of the image's own inputs, in the image");
+        const labels = JSON.parse(docker("image", "inspect", "--format", "{{json .Config.Labels}}", services[service.name].image)) as Record<string, string>;
+        const expected = inputsDigest(fs.readFileSync(path.join(dir, SERVICE_DOCKERFILE), "utf8"), serviceContext(dir, "examples/reference-service"));
+        assert.deepEqual([info.inputs, labels["dev.fleet.inputs"]], [expected, expected], "the digest of the image's own inputs, in the image");
+        assert.deepEqual(Object.keys(labels).filter((l) => /revision|created/.test(l)), [], "no commit or commit time in the image");
       });
 
       it("serves with UVICORN_WORKERS worker processes", () => {
         const count = docker("exec", services[service.name].container, "python", "-c", "import glob, os; me = f'/proc/{os.getpid()}/cmdline'; print(sum(b'spawn_main' in open(p, 'rb').read() for p in glob.glob('/proc/[0-9]*/cmdline') if p != me))");
-        assert.equal(count, String(PROFILE.UVICORN_WORKERS));
+        // One worker runs in uvicorn's own process: no worker processes are spawned.
+        const workers = workersOf(service.family);
+        assert.equal(count, String(workers === 1 ? 0 : workers));
       });
 
       it("has no setuid/setgid file", () => assert.deepEqual(setuidFiles(services[service.name].image), []));

@@ -28,10 +28,15 @@ describe("GitHub Actions workflows", function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-actionlint-"));
     fs.mkdirSync(path.join(dir, ".github/workflows"), { recursive: true });
     fs.copyFileSync(path.join(REPO, ".github/actionlint.yaml"), path.join(dir, ".github/actionlint.yaml"));
-    const ci = fs.readFileSync(path.join(REPO, ".github/workflows/deploy.yml"), "utf8").replace('runs-on: [self-hosted, "${{ matrix.stack }}"]', "runs-on: [self-hosted, pc3]");
+    // A git repository, as the project is: actionlint finds its config from the project's root.
+    run("git", ["init", "-q"], { cwd: dir });
+    const deploy = fs.readFileSync(path.join(REPO, ".github/workflows/deploy.yml"), "utf8");
+    assert.ok(deploy.includes("runs-on: [self-hosted, pc2]"));
+    const ci = deploy.replace("runs-on: [self-hosted, pc2]", "runs-on: [self-hosted, pc3]");
     fs.writeFileSync(path.join(dir, ".github/workflows/deploy.yml"), ci);
     const r = run(actionlint, ["-no-color", ".github/workflows/deploy.yml"], { cwd: dir });
     assert.notEqual(r.status, 0);
     assert.match(r.stdout, /label "pc3" is unknown/);
+    assert.doesNotMatch(r.stdout, /label "mainpc" is unknown/, "the config's labels are known");
   });
 });

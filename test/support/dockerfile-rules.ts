@@ -1,4 +1,5 @@
 import { DockerfileParser, Instruction } from "dockerfile-ast";
+import { BUILD_ARGS } from "../../contract";
 
 /**
  * Static rules for the fleet's Dockerfiles (CIS Docker Benchmark 1.6 section 4 and the plan's
@@ -20,9 +21,9 @@ export const RUNTIME_USER = "10001:10001";
 
 /** The build arg that carries the parent image (`repo@sha256:`) for each kind. */
 export const PARENT_ARG: Readonly<Record<DockerfileKind, string>> = {
-  "root-family": "BASE",
-  family: "BASE",
-  service: "FAMILY",
+  "root-family": BUILD_ARGS.base,
+  family: BUILD_ARGS.base,
+  service: BUILD_ARGS.family,
 };
 
 interface Stage {
@@ -227,7 +228,7 @@ export function checkDockerfile(source: string, kind: DockerfileKind, name = "")
     fail("family-lock", 1, "the family Dockerfile must take the family's lock as ARG LOCK");
   }
   if (kind === "service") {
-    for (const arg of ["SERVICE_NAME", "SERVICE_PORT", "HEALTH_PORT"]) {
+    for (const arg of [BUILD_ARGS.serviceName, BUILD_ARGS.servicePort, BUILD_ARGS.healthPort]) {
       if (!runtime.instructions.some((i) => i.getKeyword() === "ARG" && text(i).split("=")[0] === arg)) {
         fail("service-args", runtime.line, `the runtime stage must take the build arg ${arg}`);
       }

@@ -4,7 +4,8 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { fleetEnv } from "../../cli/pulumiUp";
+import { fleetEnv } from "../../cli/pulumi";
+import { TYPES } from "../../contract";
 import { jsonLines } from "../../review/preview";
 import { REPO } from "./project";
 
@@ -94,16 +95,16 @@ export function diagnostics(json: string): string {
 
 /** How many images an update's steps built. */
 export function imagesBuilt(steps: readonly Step[]): number {
-  return new Set(steps.filter((s) => s.type === "docker-build:index:Image" && /create|update|replace/.test(s.op)).map((s) => s.urn)).size;
+  return new Set(steps.filter((s) => s.type === TYPES.builtImage && /create|update|replace/.test(s.op)).map((s) => s.urn)).size;
 }
 
 /**
  * A checkout of the project at its HEAD commit in a new directory, made under `umask`, with the
- * project's node_modules linked in. `from` is the repository to clone.
+ * project's node_modules linked in (unless `nodeModules: false`). `from` is the repository to clone.
  */
-export function checkout(dir: string, umask: string, from: string = REPO): string {
+export function checkout(dir: string, umask: string, from: string = REPO, opts: { nodeModules?: boolean } = {}): string {
   must("sh", ["-c", `umask ${umask} && git clone -q "$0" "$1"`, from, dir], { cwd: os.tmpdir() });
-  fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+  if (opts.nodeModules ?? true) fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   return dir;
 }
 

@@ -1,13 +1,17 @@
 import * as fs from "fs";
 import * as path from "path";
 import { FAMILIES, SERVICES } from "../../catalog";
+import { BUILD_ARGS, LABELS } from "../../contract";
 import { buildAndPush, BuiltImage, mustRun, REGISTRY } from "./docker";
 import { REPO } from "./project";
+import { SOURCE_DATE_EPOCH } from "../../components/images";
+import { inputsDigest } from "../../source/inputs";
+import { contextFilesOf } from "../../source/stage";
 import { familyDockerfile } from "../../stack";
 
 /**
  * Builds of the real Dockerfiles the way the Pulumi components build them (same contexts, build
- * args and revision label), with the CPU locks, for the image tests and the size bench.
+ * args, SOURCE_DATE_EPOCH and inputs label), with the CPU locks, for the image tests and the size bench.
  */
 
 /** Where `npm run infra` writes the pinned Debian base image reference. */
@@ -23,11 +27,8 @@ export const FAMILY_ORDER: readonly string[] = FAMILIES.map((f) => f.name);
 /** FLEET_BUILD_NO_CACHE=1 rebuilds every layer (cold-build timings; pip's wheel cache mount still serves). */
 const NO_CACHE_DEFAULT = process.env.FLEET_BUILD_NO_CACHE === "1";
 
-/**
- * The SOURCE_DATE_EPOCH of every build here: fixed, so that a commit that does not touch an
- * image's inputs does not change its digest (the commit time would).
- */
-export const SOURCE_DATE_EPOCH = 0;
+/** The SOURCE_DATE_EPOCH of every build here: the program's one fixed instant. */
+export { SOURCE_DATE_EPOCH };
 
 /** The lock a CPU-only machine installs for `family`: the light one, present for every family. */
 export const cpuLock = (family: string) => `requirements/${family}.cpu.lock`;
@@ -38,9 +39,6 @@ export function sampleServiceOf(family: string): { name: string; servicePort: nu
   if (!s) throw new Error(`no service of the catalog uses family ${family}`);
   return { name: s.name, servicePort: s.ports.service, healthPort: s.ports.health };
 }
-
-/** `git rev-parse HEAD`, the revision label the Pulumi program puts on images. */
-export const gitHead = () => mustRun("git", ["rev-parse", "HEAD"], { cwd: REPO });
 
 /** The pinned Debian base image reference written by `npm run infra`. */
 export function baseImageRef(): string {
@@ -55,7 +53,7 @@ export function buildFamily(repoPrefix: string, family: string, parentRef: strin
     context: DOCKERFILES,
     dockerfile: path.join(REPO, familyDockerfile(FAMILIES.find((f) => f.name === family)!)),
     name: `${REGISTRY}/${repoPrefix}/${family}:test`,
-    buildArgs: { BASE: parentRef, LOCK: cpuLock(family) },
+    buildArgs: { [BUILD_ARGS.base]: parentRef, [BUILD_ARGS.lock]: cpuLock(family) },
     noCache: opts.noCache ?? NO_CACHE_DEFAULT,
     sourceDateEpoch: SOURCE_DATE_EPOCH,
   });
@@ -80,20 +78,23 @@ export async function buildService(
   repoPrefix: string,
   family: string,
   familyRef: string,
-  opts: { dockerfile?: string; suffix?: string; revision: string; noCache?: boolean },
+  opts: { dockerfile?: string; suffix?: string; noCache?: boolean } = {},
 ): Promise<BuiltImage> {
   const sample = sampleServiceOf(family);
+  const dockerfile = opts.dockerfile ?? path.join(DOCKERFILES, "service.Dockerfile");
+  const inputs = inputsDigest(fs.readFileSync(dockerfile, "utf8"), contextFilesOf(REFERENCE_SERVICE));
   return buildAndPush({
     context: REFERENCE_SERVICE,
-    dockerfile: opts.dockerfile ?? path.join(DOCKERFILES, "service.Dockerfile"),
+    dockerfile,
     name: `${REGISTRY}/${repoPrefix}/reference-on-${family}${opts.suffix ?? ""}:test`,
     buildArgs: {
-      FAMILY: familyRef,
-      SERVICE_NAME: sample.name,
-      SERVICE_PORT: String(sample.servicePort),
-      HEALTH_PORT: String(sample.healthPort),
+      [BUILD_ARGS.family]: familyRef,
+      [BUILD_ARGS.serviceName]: sample.name,
+      [BUILD_ARGS.servicePort]: String(sample.servicePort),
+      [BUILD_ARGS.healthPort]: String(sample.healthPort),
+      [BUILD_ARGS.inputs]: inputs,
     },
-    labels: { "org.opencontainers.image.revision": opts.revision },
+    labels: { [LABELS.inputs]: inputs },
     noCache: opts.noCache ?? NO_CACHE_DEFAULT,
     sourceDateEpoch: SOURCE_DATE_EPOCH,
   });

@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { TYPES } from "../../contract";
 import type { ResolvedFleet } from "../../stack";
 import { valueOf } from "./output";
 
@@ -27,14 +30,14 @@ export function recordResources(stack: string, stackOutputs: Readonly<Record<str
       newResource(args: pulumi.runtime.MockResourceArgs) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
         const state: Record<string, unknown> = { ...args.inputs };
-        if (args.type === "docker-build:index:Image") {
+        if (args.type === TYPES.builtImage) {
           state.digest = fakeDigest(args.name);
           state.ref = `${args.inputs.tags[0]}@${state.digest}`;
           state.contextHash = fakeDigest(`${args.name}-context`);
         }
         // A StackReference answers with the outputs the test gives for that stack name.
         if (args.type === "pulumi:pulumi:StackReference") state.outputs = stackOutputs[args.inputs.name] ?? {};
-        if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = fakeDigest(`${args.inputs.name}-id`);
+        if (args.type === TYPES.remoteImage) state.imageId = fakeDigest(`${args.inputs.name}-id`);
         return { id: `${args.name}-id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -62,19 +65,32 @@ export interface ProgramRun {
 }
 
 /**
+ * What the engine would decrypt: `fleet:` keys (without the namespace) whose values the stack file
+ * holds encrypted, as the engine hands them over (engine form), marked secret as the engine does.
+ */
+export type Decrypted = Readonly<Record<string, string>>;
+
+/**
  * Runs the program's config reader and Fleet for `stack` of `projectDir` under mocks, as the engine
  * would run index.ts (without the preflight), and returns every registration once all settled.
- * `stackOutputs` answers StackReferences by stack name.
+ * `stackOutputs` answers StackReferences by stack name; `decrypted` stands in for the engine's
+ * decryption of the stack file's `secure:` values.
  */
-export async function runProgram(stack: string, projectDir: string, stackOutputs: Readonly<Record<string, Record<string, unknown>>> = {}): Promise<ProgramRun> {
+export async function runProgram(stack: string, projectDir: string, stackOutputs: Readonly<Record<string, Record<string, unknown>>> = {}, decrypted: Decrypted = {}): Promise<ProgramRun> {
   const registered = recordResources(stack, stackOutputs);
   const { readStackConfig } = await import("../../stack");
-  const { raw } = readStackConfig(projectDir, stack);
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(raw).map(([k, v]) => [`fleet:${k}`, v])));
+  const { raw, secretKeys } = readStackConfig(projectDir, stack);
+  const config = { ...raw, ...decrypted };
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [`fleet:${k}`, v])),
+    [...new Set([...secretKeys, ...Object.keys(decrypted)])].map((k) => `fleet:${k}`),
+  );
   const { loadFleet } = await import("../../config");
   const { Fleet } = await import("../../components");
   const fleet = loadFleet(projectDir);
-  const component = new Fleet("fleet", { fleet, projectDir });
+  // The engine as the README's home step leaves it: registry.home.arpa:5000 trusted over plain HTTP.
+  const engineRegistries = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "registry", "docker-20.10-home.json"), "utf8"));
+  const component = new Fleet("fleet", { fleet, projectDir, engineRegistries });
   const outputs = { services: await valueOf(component.services), families: await valueOf(component.families), images: await valueOf(component.images) };
   await settled();
   return { fleet, registered, outputs };

@@ -1,5 +1,6 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
+import { TYPES } from "../../contract";
 
 /**
  * Strips a recorded `pulumi preview --json` to what the review reads, so fixtures stay small and
@@ -14,18 +15,18 @@ export function stripPreview(doc: any): any {
     if (!s) return undefined;
     let inputs: Record<string, any> | undefined;
     let outputs: Record<string, any> | undefined;
-    if (s.type === "docker-build:index:Image") {
+    if (s.type === TYPES.builtImage) {
       inputs = pick(s.inputs, ["buildArgs", "context", "dockerfile", "labels", "tags"]);
       if (typeof inputs?.dockerfile?.inline === "string") inputs.dockerfile = { inline: `sha256:${crypto.createHash("sha256").update(inputs.dockerfile.inline).digest("hex").slice(0, 16)}` };
       outputs = pick(s.outputs, ["digest"]);
-    } else if (s.type === "docker:index/container:Container") {
+    } else if (s.type === TYPES.container) {
       inputs = pick(s.inputs, ["name", "image", "user", "envs", "ports", "labels", "memory", "memorySwap", "cpuShares", "deviceRequests", "readOnly"]);
-    } else if (s.type === "docker:index/remoteImage:RemoteImage") {
+    } else if (s.type === TYPES.remoteImage) {
       inputs = pick(s.inputs, ["name"]);
     }
     return { urn: s.urn, type: s.type, parent: s.parent, inputs, outputs };
   };
-  const relevant = new Set(["docker-build:index:Image", "docker:index/container:Container", "docker:index/remoteImage:RemoteImage"]);
+  const relevant = new Set<string>([TYPES.builtImage, TYPES.container, TYPES.remoteImage]);
   const steps = (doc.steps ?? [])
     .filter((st: any) => st.op !== "same" || relevant.has((st.newState ?? st.oldState)?.type))
     .map((st: any) => ({

@@ -22,8 +22,8 @@ export function tempProject(files: Readonly<Record<string, string>> = {}): strin
   for (const d of ["examples", "dockerfiles"]) if (fs.existsSync(path.join(REPO, d))) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });
   fs.mkdirSync(path.join(dir, ".fleet"));
   fs.writeFileSync(path.join(dir, ".fleet", "base-image.ref"), `${PINNED_BASE}\n`);
-  // What `npm run fleet -- base --stack mainpc|pc2` writes at home.
-  for (const stack of ["mainpc", "pc2"]) fs.writeFileSync(path.join(dir, ".fleet", `base-image.${stack}.ref`), `${HOME_BASE}\n`);
+  // What `npm run fleet -- base --stack mainpc|pc2` writes into the stack file at home.
+  for (const stack of ["mainpc", "pc2"]) fs.appendFileSync(path.join(dir, `Pulumi.${stack}.yaml`), `  fleet:baseImage: ${HOME_BASE}\n`);
   for (const [rel, text] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);

@@ -4,8 +4,7 @@ import * as path from "path";
 import { FleetInputError } from "../../errors";
 import { engineGpuSupport, gpuDemands, gpuPreflight, gpuProblems, needsGpu, parseNvidiaSmiCsv, PreflightError, Runner } from "../../preflight/gpu";
 import { loadProfile, parseProfile, Profile } from "../../profiles";
-import { resolveStack } from "../../scripts/render";
-import { ResolvedFleet } from "../../stack";
+import { ResolvedFleet, resolveStack } from "../../stack";
 import { REPO, tempProject } from "../support/project";
 
 const fixture = (name: string) => fs.readFileSync(path.join(REPO, "test", "fixtures", "nvidia-smi", name), "utf8");
@@ -14,8 +13,8 @@ const CDI = engineGpuSupport(JSON.stringify({ Name: "pc2", ServerVersion: "28.1.
 const NONE = engineGpuSupport(JSON.stringify({ Name: "ci", ServerVersion: "20.10.24", Runtimes: { runc: {}, "io.containerd.runc.v2": {} } }));
 
 function stack(name: string): { fleet: ResolvedFleet; profile: Profile } {
-  const dir = tempProject();
-  return { fleet: resolveStack(dir, name), profile: loadProfile(dir, name, `Pulumi.${name}.yaml`) };
+  const fleet = resolveStack(tempProject(), name);
+  return { fleet, profile: fleet.profile.parsed };
 }
 
 describe("GPU preflight", () => {
@@ -84,6 +83,15 @@ describe("GPU preflight", () => {
       assert.deepEqual(problems, ["profiles/pc2.json: env.GPU_VISIBLE_DEVICES: names GPU 0, which the host of fleet:dockerHost unix:///var/run/docker.sock does not have; it has 1 (NVIDIA GeForce RTX 4090, 24564 MiB)"]);
     });
 
+    it("a GPU index the host does not have, set by the stack's fleet:env, names the stack file", () => {
+      const twoGpus = fs.readFileSync(path.join(REPO, "profiles/pc2.json"), "utf8").replace('"gpus": [{ "index": 0, "model": "NVIDIA GeForce RTX 3060", "memoryMiB": 12288 }]', '"gpus": [{ "index": 0, "model": "NVIDIA GeForce RTX 3060", "memoryMiB": 12288 }, { "index": 1, "model": "NVIDIA GeForce RTX 3060", "memoryMiB": 12288 }]');
+      const stackFile = fs.readFileSync(path.join(REPO, "Pulumi.pc2.yaml"), "utf8").replace(/^config:\n/m, 'config:\n  fleet:env: { GPU_VISIBLE_DEVICES: "1" }\n');
+      const dir = tempProject({ "profiles/pc2.json": twoGpus, "Pulumi.pc2.yaml": stackFile });
+      const fleet = resolveStack(dir, "pc2");
+      const problems = gpuProblems(fleet, fleet.profile.parsed, NVIDIA, parseNvidiaSmiCsv(fixture("rtx3060.csv")));
+      assert.deepEqual(problems, ["Pulumi.pc2.yaml: fleet:env.GPU_VISIBLE_DEVICES: names GPU 1, which the host of fleet:dockerHost unix:///var/run/docker.sock does not have; it has 0 (NVIDIA GeForce RTX 3060, 12288 MiB)"]);
+    });
+
     it("nvidia-smi failing in the GPU container is reported with its error", () => {
       assert.deepEqual(gpuProblems(pc2.fleet, pc2.profile, CDI, undefined, "could not select device driver"), [
         "fleet:dockerHost unix:///var/run/docker.sock: nvidia-smi could not be run in a GPU container on engine pc2 (Docker 28.1.1): could not select device driver",
@@ -112,27 +120,34 @@ describe("GPU preflight", () => {
   });
 
   describe("against an engine (recorded answers)", () => {
+    it("checks the profile the stack was resolved with, as its file holds it (before fleet:env)", () => {
+      const dir = tempProject({ "Pulumi.pc2.yaml": fs.readFileSync(path.join(REPO, "Pulumi.pc2.yaml"), "utf8").replace(/^config:\n/m, "config:\n  fleet:env: { OMP_NUM_THREADS: 2 }\n") });
+      const fleet = resolveStack(dir, "pc2");
+      assert.deepEqual(fleet.profile.parsed, loadProfile(dir, "pc2", "Pulumi.pc2.yaml"));
+      assert.equal(fleet.hardwareEnv.OMP_NUM_THREADS, "2");
+    });
+
     it("asks docker info, then nvidia-smi in a GPU container of the base image, on the stack's host", () => {
       const calls: string[][] = [];
       const run: Runner = (_cmd, args, env) => {
         calls.push([env.DOCKER_HOST ?? "", ...args]);
         return args[0] === "info" ? JSON.stringify({ Name: "mainpc", ServerVersion: "27.3.1", Runtimes: { nvidia: {} } }) : fixture("rtx4090.csv");
       };
-      gpuPreflight(mainpc.fleet, mainpc.profile, run);
+      gpuPreflight(mainpc.fleet, run);
       assert.equal(calls.length, 2);
       assert.deepEqual(calls[0], ["unix:///var/run/docker.sock", "info", "--format", "{{json .}}"]);
       assert.ok(calls[1].includes("--gpus") && calls[1].includes(mainpc.fleet.baseImage) && calls[1].includes("nvidia-smi"), calls[1].join(" "));
     });
 
     it("a stack without GPU containers asks nothing", () => {
-      gpuPreflight(local.fleet, local.profile, () => assert.fail("no engine call expected"));
+      gpuPreflight(local.fleet, () => assert.fail("no engine call expected"));
     });
 
     it("an engine that does not answer", () => {
       const run: Runner = () => {
         throw Object.assign(new Error("exit 1"), { stderr: "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n" });
       };
-      assert.throws(() => gpuPreflight(pc2.fleet, pc2.profile, run), (e: unknown) => {
+      assert.throws(() => gpuPreflight(pc2.fleet, run), (e: unknown) => {
         assert.ok(e instanceof PreflightError);
         assert.match(e.message, /^fleet: stack pc2 cannot run on its Docker host; nothing was changed:\n  fleet:dockerHost unix:\/\/\/var\/run\/docker.sock: no Docker engine answers there: Cannot connect/);
         return true;

@@ -26,7 +26,7 @@ describe("stack history", () => {
     rows = parseHistory(readUpdates(REPO, STACK, env));
   });
 
-  it("lists the updates oldest first, numbered from 1, with kind, result, message and revision", () => {
+  it("lists the updates oldest first, numbered from 1, with kind, result, message and commit", () => {
     assert.deepEqual(
       rows.map((r) => [r.update, r.kind, r.result, r.message]),
       [
@@ -38,8 +38,8 @@ describe("stack history", () => {
         [6, "update", "failed", "CentralErrorBus: update B"],
       ],
     );
-    for (const r of rows) assert.match(r.revision ?? "", /^[0-9a-f]{40}$/, `update ${r.update}`);
-    assert.notEqual(rows[0].revision, rows[1].revision, "B was a new commit");
+    for (const r of rows) assert.match(r.commit ?? "", /^[0-9a-f]{40}$/, `update ${r.update}`);
+    assert.notEqual(rows[0].commit, rows[1].commit, "B was a new commit");
     for (let i = 1; i < rows.length; i++) assert.ok(rows[i].time > rows[i - 1].time, "times ascend");
   });
 
@@ -66,7 +66,7 @@ describe("stack history", () => {
 
   it("prints --json in the documented shape", () => {
     const json = toJson(rows[1]);
-    assert.deepEqual(Object.keys(json), ["update", "kind", "result", "time", "revision", "message", "services"]);
+    assert.deepEqual(Object.keys(json), ["update", "kind", "result", "time", "commit", "message", "services"]);
     assert.deepEqual(json.services, { CentralErrorBus: rows[1].services.CentralErrorBus.digest, ServiceRegistry: rows[1].services.ServiceRegistry.digest });
   });
 

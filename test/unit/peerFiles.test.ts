@@ -24,7 +24,8 @@ describe("the peers' bake and compose files", function () {
       before(async () => {
         projectDir = tempProject();
         ({ fleet, registered } = await programOf(stack, projectDir));
-        bake = bakeFile(fleet, projectDir);
+        // The engine of runProgram's fixture trusts the home registry, and 127.0.0.0/8 by default.
+        bake = bakeFile(fleet, projectDir, true);
         compose = composeFile(fleet, "peer");
       });
       const images = () => registered.filter((r) => r.type === IMAGE);

@@ -4,7 +4,6 @@ import * as path from "path";
 import YAML from "yaml";
 import { CliError } from "../../cli/args";
 import { formatChanges, planRelease, planRollback } from "../../cli/pins";
-import { plainHttp, splitRef } from "../../cli/registryCheck";
 import { StackFile } from "../../cli/stackFile";
 import { UpdateRow } from "../../cli/stackHistory";
 import { projectDefaults } from "../../stack";
@@ -15,7 +14,7 @@ const img = (slug: string, c: string) => ({ image: `127.0.0.1:5000/fleet/${slug}
 
 /** A stack's history: A (both services), B (CentralErrorBus changed), a failed update, a destroy, then C. */
 function rows(): UpdateRow[] {
-  const base = { time: "2026-11-27T13:00:00.000Z", revision: "abc", message: "", config: {}, changed: [] };
+  const base = { time: "2026-11-27T13:00:00.000Z", commit: "abc", message: "", config: {}, changed: [] };
   return [
     { ...base, update: 1, kind: "update", result: "succeeded", services: { CentralErrorBus: img("central-error-bus", "a"), ServiceRegistry: img("service-registry", "1") } },
     { ...base, update: 2, kind: "update", result: "succeeded", services: { CentralErrorBus: img("central-error-bus", "b"), ServiceRegistry: img("service-registry", "1") } },
@@ -128,17 +127,4 @@ describe("stack file edits", () => {
   });
 
   it("reject an unknown stack, listing the known ones", () => rejects(() => new StackFile(tempProject(), "nope"), /^unknown stack "nope": no Pulumi\.nope\.yaml in .*; known stacks: .*local/));
-});
-
-describe("registry references", () => {
-  it("split into host, repository and digest, ignoring a tag", () => {
-    assert.deepEqual(splitRef(`127.0.0.1:5000/e2e-rollback/central-error-bus:20261127-abc@${digest("a")}`), { host: "127.0.0.1:5000", repository: "e2e-rollback/central-error-bus", digest: digest("a") });
-    assert.deepEqual(splitRef(`registry.home.arpa:5000/fleet/x@${digest("b")}`), { host: "registry.home.arpa:5000", repository: "fleet/x", digest: digest("b") });
-  });
-  it("use plain HTTP for loopback and listed insecure registries only", () => {
-    assert.equal(plainHttp("127.0.0.1:5000", {}), true);
-    assert.equal(plainHttp("localhost:5000", {}), true);
-    assert.equal(plainHttp("registry.home.arpa:5000", {}), false);
-    assert.equal(plainHttp("registry.home.arpa:5000", { FLEET_INSECURE_REGISTRIES: "a:1, registry.home.arpa:5000" }), true);
-  });
 });

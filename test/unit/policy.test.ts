@@ -1,9 +1,7 @@
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { strict as assert } from "assert";
 import {
-  BUILT_IMAGE,
   capabilitiesDropped,
-  CONTAINER,
   fleetPolicies,
   gpuOnlyWhereNeeded,
   healthchecked,
@@ -12,14 +10,15 @@ import {
   noNewPrivileges,
   notPrivileged,
   pidsLimited,
-  PIDS_LIMIT,
   profileEnvPresent,
   publishOnChosenInterface,
   readOnlyRoot,
-  REMOTE_IMAGE,
   runsAsFleetUser,
   stackFacts,
 } from "../../policy/policies";
+import { TYPES } from "../../contract";
+
+const { container: CONTAINER, remoteImage: REMOTE_IMAGE, builtImage: BUILT_IMAGE, pidsLimit: PIDS_LIMIT } = TYPES;
 
 const DIGEST = `sha256:${"0a".repeat(32)}`;
 const REF = `127.0.0.1:5000/fleet/central-error-bus@${DIGEST}`;

@@ -30,7 +30,7 @@ const validProfile: fc.Arbitrary<Profile> = fc
 
 const stackConfig = (machine: string, extra: Record<string, string> = {}) =>
   decodeStackConfig({ machine, profile: "gen", registry: "127.0.0.1:5000/fleet", baseImage: PINNED_BASE, cpuOnly: "false", dockerHost: "unix:///var/run/docker.sock", builder: "fleet", locks: "cuda", bindAddress: "127.0.0.1", publishAllInterfaces: "false", defaultSource: "examples/reference-service", healthTimeoutSeconds: "60", buildOnPreview: "false", retainVolumes: "true", scanSeverity: "HIGH", scanFailOnUnfixed: "false", ...extra }, "Pulumi.gen.yaml");
-const revisionOf = () => ({ sha: "a".repeat(40), created: "2026-01-01T00:00:00Z", dirty: false });
+const commit = "a".repeat(40);
 
 describe("invariants", function () {
   this.timeout(60000);
@@ -40,7 +40,7 @@ describe("invariants", function () {
       fc.property(validProfile, fc.constantFrom("mainpc", "pc2", "local"), fc.boolean(), (profile, machine, cpuOnly) => {
         const config = stackConfig(machine, { cpuOnly: String(cpuOnly) });
         try {
-          const fleet = resolveFleet({ stack: "gen", stackFile: "Pulumi.gen.yaml", config, projectDir: REPO, revisionOf, profile });
+          const fleet = resolveFleet({ stack: "gen", stackFile: "Pulumi.gen.yaml", config, projectDir: REPO, commit, profile });
           const total = fleet.services.reduce((sum, s) => sum + s.limits.memoryMiB, 0);
           assert.ok(total <= profile.machine.memoryMiB, `total ${total} > ${profile.machine.memoryMiB}`);
           for (const s of fleet.services) {
@@ -64,12 +64,35 @@ describe("invariants", function () {
       fc.property(fc.constantFrom("mainpc", "pc2", "local"), fc.subarray(names), fc.subarray(["4.1", "4.2", "4.3", "4.4"]), (machine, picked, phases) => {
         const placed = picked.filter((n) => runsOn(SERVICES.find((s) => s.name === n)!.placement, machine as "mainpc"));
         const config = stackConfig(machine, { cpuOnly: "true", services: JSON.stringify({ names: placed, phases }) });
-        const fleet = resolveFleet({ stack: "gen", stackFile: "Pulumi.gen.yaml", config, projectDir: REPO, revisionOf, profile: { ...bigProfile } });
+        const fleet = resolveFleet({ stack: "gen", stackFile: "Pulumi.gen.yaml", config, projectDir: REPO, commit, profile: { ...bigProfile } });
         const want = SERVICES.filter((s) => runsOn(s.placement, machine as "mainpc") && (placed.includes(s.name) || phases.includes(s.phase))).map((s) => s.name);
         assert.deepEqual(fleet.services.map((s) => s.name), want);
         const ports = fleet.services.flatMap((s) => [s.ports.service, s.ports.health]);
         assert.equal(new Set(ports).size, ports.length);
       }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("every service gets its own fleet:workers, else 1 if it needs a GPU, else the hardware env's; and only its own secrets", () => {
+    const names = SERVICES.map((s) => s.name);
+    const perService = <T>(value: fc.Arbitrary<T>) => fc.dictionary(fc.constantFrom(...names), value, { maxKeys: names.length });
+    fc.assert(
+      fc.property(
+        perService(fc.integer({ min: 1, max: 256 })),
+        fc.option(fc.integer({ min: 1, max: 256 }), { nil: undefined }),
+        perService(fc.dictionary(fc.constantFrom("API_TOKEN", "DB_URL", "HF_TOKEN"), fc.string({ minLength: 1 }), { minKeys: 1 })),
+        (workers, stackWorkers, secrets) => {
+          const extra = { workers: JSON.stringify(workers), secrets: JSON.stringify(secrets), env: JSON.stringify(stackWorkers === undefined ? {} : { UVICORN_WORKERS: stackWorkers }) };
+          const fleet = resolveFleet({ stack: "gen", stackFile: "Pulumi.gen.yaml", config: stackConfig("local", { cpuOnly: "true", ...extra }), projectDir: REPO, commit, profile: { ...bigProfile } });
+          for (const s of fleet.services) {
+            const want = workers[s.name] ?? (s.needsGpu ? 1 : stackWorkers ?? bigProfile.env.UVICORN_WORKERS);
+            assert.equal(s.env.UVICORN_WORKERS, String(want), s.name);
+            assert.deepEqual(s.secretEnv, { ...secrets[s.name] }, s.name);
+            for (const key of Object.keys(s.secretEnv)) assert.equal(s.env[key], undefined, `${s.name}: ${key} stays out of the plain env`);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -28,6 +28,12 @@ describe("review", () => {
       const reasons = containerReasons(container(["OMP_NUM_THREADS=16", "A=1", "GONE=x"]), container(["OMP_NUM_THREADS=12", "A=1", "NEW=y"]));
       assert.deepEqual(reasons, ["env GONE removed (was x)", "env NEW added (y)", "OMP_NUM_THREADS 16 -> 12"]);
     });
+    it("reviews the plain env of a container with secrets, and counts the secret entries without their text", () => {
+      const reasons = containerReasons(container(["UVICORN_WORKERS=8", "[secret]"]), container(["UVICORN_WORKERS=1", "[secret]", "[secret]"]) as never);
+      assert.deepEqual(reasons, ["secret env entries 1 -> 2", "UVICORN_WORKERS 8 -> 1"]);
+      const wholly = containerReasons(container(["A=1"]), container([], { envs: "[secret]" }));
+      assert.deepEqual(wholly, ["env (secret: not shown)"]);
+    });
     it("names the image, ports, GPU and limits", () => {
       const reasons = containerReasons(
         container([]),
@@ -45,6 +51,12 @@ describe("review", () => {
       assert.deepEqual(imageInputs("service", old, { ...old, context: { location: "/b" } }), ["source"]);
       assert.deepEqual(imageInputs("service", old, { ...old, buildArgs: { FAMILY: UNKNOWN } }), ["family-web digest"]);
       assert.deepEqual(imageInputs("family", { ...old, buildArgs: { LOCK: "a.lock" } }, { ...old, dockerfile: { inline: "y" }, buildArgs: { LOCK: "b.lock" } }), ["Dockerfile", "lock a.lock -> b.lock"]);
+    });
+    it("names new inputs by their digest, as the tag shows it, and the build arg that follows them not at all", () => {
+      const named = (hex: string) => ({ context: { location: `/${hex}` }, labels: { "dev.fleet.inputs": hex.repeat(64) }, tags: [`h/fleet/x:src-${hex.repeat(12)}`], buildArgs: { FLEET_INPUTS: hex.repeat(64) } });
+      assert.deepEqual(imageInputs("service", named("a"), named("b")), ["source", "inputs aaaaaaaaaaaa -> bbbbbbbbbbbb"]);
+      const gitNamed = { labels: { "org.opencontainers.image.revision": "c".repeat(40) }, tags: ["h/fleet/x:20260101-ccccccc"], buildArgs: { FLEET_REVISION: "c".repeat(40) } };
+      assert.deepEqual(imageInputs("service", gitNamed, { ...named("b"), context: undefined }), ["inputs (none) -> bbbbbbbbbbbb", "label org.opencontainers.image.revision"], "the first preview after images were named by content");
     });
   });
 

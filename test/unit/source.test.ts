@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { contextPaths } from "../../source/dockerfile";
-import { gitRevisions, revisionTag } from "../../source/git";
+import { headCommit } from "../../source/git";
+import { inputsDigest, inputsTag } from "../../source/inputs";
 import { contextFilesOf, readDockerignore, stageContext } from "../../source/stage";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-src-"));
@@ -52,26 +53,38 @@ describe("build contexts", () => {
   });
 });
 
-describe("revisions", () => {
-  it("name the last commit that touched an image's inputs, not HEAD, and see uncommitted edits", () => {
-    const dir = tree({ "svc/a.py": "1\n", "README.md": "r\n" });
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" }).trim();
-    git("init", "-q");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "add", ".");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one");
-    const first = git("rev-parse", "HEAD");
-    fs.writeFileSync(path.join(dir, "README.md"), "r2\n");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "two");
-    const rev = gitRevisions(dir)(["svc"]);
-    assert.equal(rev.sha, first);
-    assert.equal(rev.dirty, false);
-    assert.match(revisionTag(rev), new RegExp(`^\\d{8}-${first.slice(0, 7)}$`));
-    fs.writeFileSync(path.join(dir, "svc/a.py"), "2\n");
-    assert.equal(gitRevisions(dir)(["svc"]).dirty, true);
-    assert.match(revisionTag(gitRevisions(dir)(["svc"])), /-dirty$/);
+describe("inputs digests", () => {
+  const DOCKERFILE = "FROM x\nCOPY app/ /app/\n";
+  const digestOf = (dir: string, dockerfile = DOCKERFILE) => inputsDigest(dockerfile, contextFilesOf(dir));
+
+  it("depend on content, paths and executable bits only: not on modes a umask narrows, times or where the checkout is", () => {
+    const a = tree({ "app/main.py": "print(1)\n", "requirements.lock": "x==1\n" }, 0o644);
+    const b = tree({ "app/main.py": "print(1)\n", "requirements.lock": "x==1\n" }, 0o600);
+    fs.utimesSync(path.join(b, "app/main.py"), new Date("2031-01-01"), new Date("2031-01-01"));
+    assert.match(digestOf(a), /^[0-9a-f]{64}$/);
+    assert.equal(digestOf(a), digestOf(b));
+    const changes: Record<string, string> = {
+      content: digestOf(tree({ "app/main.py": "print(2)\n", "requirements.lock": "x==1\n" })),
+      path: digestOf(tree({ "app/other.py": "print(1)\n", "requirements.lock": "x==1\n" })),
+      "executable bit": digestOf(tree({ "app/main.py": "print(1)\n", "requirements.lock": "x==1\n" }, 0o755)),
+      Dockerfile: digestOf(a, `${DOCKERFILE}USER 1\n`),
+    };
+    for (const [what, d] of Object.entries(changes)) assert.notEqual(d, digestOf(a), what);
   });
 
-  it("are `untracked` outside git", () => {
-    assert.equal(revisionTag(gitRevisions(tmp())(["x"])), "untracked");
+  it("name an image `src-` and their first 12 hex digits", () => {
+    assert.equal(inputsTag("0123456789abcdef".repeat(4)), "src-0123456789ab");
+  });
+});
+
+describe("the checkout's commit", () => {
+  it("is HEAD in git and `unknown` outside it", () => {
+    const dir = tree({ "a.txt": "1\n" });
+    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "one");
+    assert.equal(headCommit(dir), git("rev-parse", "HEAD"));
+    assert.equal(headCommit(tmp()), "unknown");
   });
 });

@@ -3,9 +3,10 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetInputError } from "../../errors";
-import { renderFleet, resolveStack } from "../../scripts/render";
+import { renderFleet } from "../../scripts/render";
 import YAML from "yaml";
-import { decodeStackConfig, readStackConfig, STACK_KEYS } from "../../stack";
+import { decodeStackConfig, readStackConfig, resolveStack, STACK_KEYS } from "../../stack";
+import { runProgram } from "../support/mocks";
 import { PINNED_BASE, REPO, tempProject } from "../support/project";
 
 /** A stack file with `lines` (`fleet:key: value`) replacing its own settings of those keys or added. */
@@ -59,7 +60,8 @@ describe("stacks", () => {
       assert.equal(out.machine, "mainpc");
       assert.equal(out.services.length, 9);
       assert.deepEqual(out.services.filter((s: any) => s.gpu).map((s: any) => s.name).sort(), ["AffectiveProcessingCenter", "ModelOpsCoordinator", "RealTimeAudioPipeline"]);
-      for (const s of out.services) assert.equal(s.env.UVICORN_WORKERS, "32");
+      // Each uvicorn worker of a GPU service would hold a CUDA context of its own: one worker.
+      for (const s of out.services) assert.equal(s.env.UVICORN_WORKERS, s.needsGpu ? "1" : "32", s.name);
       assert.deepEqual(out.families.map((f: any) => f.name), ["base-cpu-pydeps", "family-cpu-pydeps", "family-web", "family-torch-cu121", "family-llm-cu121"]);
       assert.equal(out.families.find((f: any) => f.name === "family-torch-cu121").lock, "requirements/family-torch-cu121.lock");
     });
@@ -87,6 +89,20 @@ describe("stacks", () => {
       assert.deepEqual(out.services.map((s: any) => s.name), ["ServiceRegistry", "SystemDigitalTwin", "UnifiedSystemAgent", "CentralErrorBus"]);
       assert.deepEqual(out.services[3].image, { pinned: forced });
       assert.deepEqual(out.families.map((f: any) => f.name), ["base-cpu-pydeps", "family-web"]);
+    });
+
+    it("shows a fresh clone's home stack, whose base is not made yet, and names the command that makes it", () => {
+      // The committed Pulumi.mainpc.yaml as a fresh clone has it: no fleet:baseImage yet.
+      const dir = tempProject({ "Pulumi.mainpc.yaml": fs.readFileSync(path.join(REPO, "Pulumi.mainpc.yaml"), "utf8") });
+      const out = renderFleet(resolveStack(dir, "mainpc")) as any;
+      assert.equal(out.services.length, 9);
+      assert.equal(out.baseImage, null);
+      assert.match(out.baseMissing, /^no base image is pinned yet \(fleet:baseImage in Pulumi\.mainpc\.yaml\); run `npm run fleet -- base --stack mainpc`/);
+    });
+
+    it("stops the program on a stack without a base before any resource, naming `fleet base`", async () => {
+      const dir = tempProject({ "Pulumi.pc2.yaml": fs.readFileSync(path.join(REPO, "Pulumi.pc2.yaml"), "utf8") });
+      await assert.rejects(runProgram("pc2", dir), /fleet: stack pc2: no base image is pinned yet \(fleet:baseImage in Pulumi\.pc2\.yaml\); run `npm run fleet -- base --stack pc2`.*nothing was changed/);
     });
 
     it("prints JSON from the command line and fails cleanly on an unknown stack", function () {
@@ -152,6 +168,18 @@ describe("stacks", () => {
       const pin = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
       const dir = tempProject({ "Pulumi.mainpc.yaml": fs.readFileSync(path.join(REPO, "Pulumi.mainpc.yaml"), "utf8").replace("fleet:images: {}", `fleet:images: { CentralErrorBus: "${pin}" }`) });
       assert.throws(() => resolveStack(dir, "mainpc"), /Pulumi\.mainpc\.yaml: fleet:images\.CentralErrorBus: CentralErrorBus is placed on pc2, not on mainpc, so this stack never runs it; services of mainpc: ServiceRegistry, /);
+    });
+    it("a source for a service the machine neither runs nor builds; mainpc, which builds the catalog, may set CentralErrorBus's", () => {
+      const ceb = "services/ceb";
+      const withSource = (buildCatalog: string) =>
+        tempProject({
+          "Pulumi.mainpc.yaml": fs.readFileSync(path.join(REPO, "Pulumi.mainpc.yaml"), "utf8").replace('fleet:buildCatalog: "true"', `fleet:buildCatalog: "${buildCatalog}"`) + `  fleet:sources: { CentralErrorBus: ${ceb} }\n`,
+          [`${ceb}/requirements.lock`]: "",
+          [`${ceb}/app/__main__.py`]: "",
+        });
+      const mainpc = resolveStack(withSource("true"), "mainpc");
+      assert.equal(mainpc.imagesOnly.find((s) => s.name === "CentralErrorBus")?.source, ceb, "mainpc builds CentralErrorBus from its source");
+      assert.throws(() => resolveStack(withSource("false"), "mainpc"), /Pulumi\.mainpc\.yaml: fleet:sources\.CentralErrorBus: CentralErrorBus is placed on pc2, not on mainpc, so this stack never runs it.*\(a stack with fleet:buildCatalog: true may set the source of every service it builds\)/);
     });
     it("an allocator setting torch cannot parse, naming the option", () => {
       const bad = (conf: string) => tempProject({ "profiles/local.json": fs.readFileSync(path.join(REPO, "profiles/local.json"), "utf8").replace('"max_split_size_mb:32"', JSON.stringify(conf)) });

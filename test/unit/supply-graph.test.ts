@@ -20,7 +20,10 @@ describe("the supply chain in the resource graph", function () {
     assert.deepEqual([gate.inputs.severity, gate.inputs.failOnUnfixed, gate.inputs.dbDir, gate.inputs.allowlist], ["HIGH", false, "", []]);
     const report = all.find((r) => r.type === REPORT && r.name.endsWith("central-error-bus-report"))!;
     assert.equal(report.inputs.url, "http://127.0.0.1:9100/sbom", "UnifiedObservabilityCenter's service port");
-    assert.equal(report.inputs.revision, undefined, "the revision is read from the image's own label, so a pin sends nothing again");
+    const image = all.find((r) => r.type === "docker-build:index:Image" && r.name.endsWith("central-error-bus-image"))!;
+    assert.match(report.inputs.inputs, /^[0-9a-f]{64}$/);
+    assert.equal(report.inputs.inputs, image.inputs.labels["dev.fleet.inputs"], "the report names the inputs the image carries");
+    assert.equal(report.inputs.commit, "unknown", "the temp project is no git checkout");
   });
 
   it("sends no report on a stack without the ObservabilityCenter, and still gates every digest", async () => {

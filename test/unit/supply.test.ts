@@ -2,8 +2,10 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { reportProvider } from "../../components/inventoryReport";
 import { FleetInputError } from "../../errors";
-import { AllowEntry, decide, loadAllowlist, parseAllowlist, parseImageRef, parseTrivyReport, reportBody, sbomTag, summariseSbom } from "../../supply";
+import { sbomTag } from "../../registry";
+import { AllowEntry, decide, loadAllowlist, parseAllowlist, parseTrivyReport, reportBody, summariseSbom } from "../../supply";
 import { REPO } from "../support/project";
 
 const FIXTURES = path.join(REPO, "test/fixtures/supply");
@@ -123,14 +125,22 @@ describe("SBOMs and reports", () => {
   });
 
   it("keeps an image's SBOM under the tag sha256-<hex>.sbom beside it", () => {
-    assert.deepEqual(parseImageRef(`127.0.0.1:5000/e2e/x:tag@sha256:${"a".repeat(64)}`), { host: "127.0.0.1:5000", repository: "e2e/x", digest: `sha256:${"a".repeat(64)}` });
     assert.equal(sbomTag(`sha256:${"a".repeat(64)}`), `sha256-${"a".repeat(64)}.sbom`);
-    assert.throws(() => parseImageRef("127.0.0.1:5000/e2e/x:latest"), /not an image pinned by digest/);
   });
 
-  it("reports service, machine, stack, image, its digest, the revision and the SBOM itself", () => {
-    const body = reportBody({ service: "CentralErrorBus", machine: "local", stack: "e2e-supply", image: IMAGE, revision: "f".repeat(40), sbom });
-    assert.deepEqual(body, { service: "CentralErrorBus", machine: "local", stack: "e2e-supply", image: IMAGE, digest: `sha256:${"c".repeat(64)}`, revision: "f".repeat(40), sbom: JSON.parse(sbom) });
+  it("reports service, machine, stack, image, its digest, its inputs digest, the commit and the SBOM itself", () => {
+    const body = reportBody({ service: "CentralErrorBus", machine: "local", stack: "e2e-supply", image: IMAGE, inputs: "a".repeat(64), commit: "f".repeat(40), sbom });
+    assert.deepEqual(body, { service: "CentralErrorBus", machine: "local", stack: "e2e-supply", image: IMAGE, digest: `sha256:${"c".repeat(64)}`, inputs: "a".repeat(64), commit: "f".repeat(40), sbom: JSON.parse(sbom) });
+  });
+
+  it("are sent again for a new digest or an undelivered one, never for a new commit alone (a README commit, a shallow clone, a rebase)", async () => {
+    const state = { url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: IMAGE, inputs: "a".repeat(64), commit: "f".repeat(40), projectDir: "/p" };
+    const diff = (olds: object, news: object) => reportProvider.diff!("r", olds, news);
+    assert.deepEqual(await diff({ ...state, delivered: true }, { ...state, commit: "e".repeat(40) }), { changes: false, replaces: [], deleteBeforeReplace: false });
+    assert.deepEqual(await diff({ ...state, delivered: true }, { ...state, projectDir: "/elsewhere" }), { changes: false, replaces: [], deleteBeforeReplace: false });
+    const other = IMAGE.replace(/@sha256:.*/, `@sha256:${"d".repeat(64)}`);
+    assert.deepEqual(await diff({ ...state, delivered: true }, { ...state, image: other, inputs: "b".repeat(64) }), { changes: true, replaces: ["image"], deleteBeforeReplace: false });
+    assert.deepEqual((await diff({ ...state, delivered: false }, state)).changes, true);
   });
 
   it("are received by the reference service: stored atomically, bad bodies refused without losing what is stored", () => {

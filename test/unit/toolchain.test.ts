@@ -12,7 +12,8 @@ import { REPO } from "../support/project";
  */
 function cliDir(version: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-"));
-  fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\n[ "$1" = version ] && echo ${version}\n`, { mode: 0o755 });
+  // `pulumi plugin install ...` is recorded in calls.log beside it.
+  fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\ncase "$1" in version) echo ${version} ;; plugin) echo "$@" >>"$(dirname "$0")/calls.log" ;; *) exit 1 ;; esac\n`, { mode: 0o755 });
   return dir;
 }
 // The caller's PATH without any pulumi on it (a shell that sourced env.sh has the compiled one),
@@ -21,12 +22,13 @@ const PATH_WITHOUT_PULUMI = (process.env.PATH ?? "").split(":").filter((d) => d 
 function toolchain(cache: string, pathDirs: string[], mode = "installed") {
   return spawnSync("bash", [path.join(REPO, "scripts", "toolchain.sh")], {
     encoding: "utf8",
-    env: { ...process.env, FLEET_CACHE: cache, FLEET_TOOLCHAIN: mode, PATH: [...pathDirs, PATH_WITHOUT_PULUMI].join(":") },
+    env: { ...process.env, FLEET_CACHE: cache, FLEET_TOOLCHAIN: mode, PULUMI_HOME: path.join(cache, "pulumi-home"), PATH: [...pathDirs, PATH_WITHOUT_PULUMI].join(":") },
   });
 }
 function envAfterSourcing(cache: string): Record<string, string> {
   const keys = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "PULUMI_CONFIG_PASSPHRASE"];
-  const env: NodeJS.ProcessEnv = { HOME: os.homedir(), PATH: "/usr/bin:/bin", FLEET_CACHE: cache };
+  // PULUMI_HOME of its own: a `pulumi login` on this machine would otherwise choose the backend.
+  const env: NodeJS.ProcessEnv = { HOME: os.homedir(), PATH: "/usr/bin:/bin", FLEET_CACHE: cache, PULUMI_HOME: path.join(cache, "pulumi-home") };
   const out = spawnSync("bash", ["-c", `source ${path.join(REPO, "scripts", "env.sh")}; ${keys.map((k) => `echo "${k}=\${${k}-<unset>}"`).join("; ")}`], { encoding: "utf8", env });
   return Object.fromEntries(out.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 }
@@ -46,6 +48,16 @@ describe("toolchain: an installed Pulumi CLI", function () {
     assert.equal(env.PULUMI_BACKEND_URL, "<unset>");
     assert.equal(env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION, "<unset>");
     assert.ok(env.PATH.endsWith(`:${cache}/bin`), env.PATH);
+  });
+
+  it("the policy pack's analyzer is registered with the installed CLI, in its plugin cache", () => {
+    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    const dir = cliDir("v3.262.0");
+    const r = toolchain(cache, [dir]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const analyzer = path.join(cache, "toolchain", "policy-analyzer", "pulumi-analyzer-policy-fleet-node");
+    assert.equal(fs.readFileSync(path.join(dir, "calls.log"), "utf8"), `plugin install analyzer policy-fleet-node 1.0.0 --file ${analyzer} --reinstall\n`);
+    assert.match(fs.readFileSync(analyzer, "utf8"), /run-policy-pack/);
   });
 
   it("the exact version is accepted too; an older one is refused with both versions named", () => {

@@ -1,0 +1,47 @@
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO } from "./project";
+
+/**
+ * The one writer of `results/<name>.json`, for every suite, benchmark and measurement: what was
+ * measured, with the commit it ran on, the machine, when, and whether the run passed (a failed run
+ * says so instead of looking like a good one). test/unit/records.test.ts checks that nothing else
+ * writes there.
+ */
+export function writeRecord(name: string, passed: boolean, measured: Readonly<Record<string, unknown>>, opts: { readonly notPassed?: readonly string[]; readonly commit?: string } = {}): string {
+  const notPassed = opts.notPassed ?? [];
+  const record = {
+    // A run that takes long names the commit it started from: HEAD may have moved since.
+    commit: opts.commit ?? headCommit(),
+    machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+    at: new Date().toISOString(),
+    passed,
+    ...(notPassed.length ? { notPassed } : {}),
+    ...measured,
+  };
+  const file = path.join(REPO, "results", `${name}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(record, null, 2) + "\n");
+  return file;
+}
+
+/** writeRecord from a mocha suite's `after` hook: it passed when every test of the suite (and of the suites in it) passed. */
+export function writeResults(name: string, suite: Mocha.Suite, measured: Readonly<Record<string, unknown>>): string {
+  const failed = testsOf(suite).filter((t) => t.state !== "passed").map((t) => t.fullTitle());
+  return writeRecord(name, failed.length === 0, measured, { notPassed: failed });
+}
+
+function headCommit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+/** Every test of a suite and of the suites inside it. */
+function testsOf(suite: Mocha.Suite): Mocha.Test[] {
+  return [...suite.tests, ...suite.suites.flatMap(testsOf)];
+}
