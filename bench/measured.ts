@@ -31,7 +31,9 @@ const machineOf = (r: Record_) => (typeof r.machine === "string" ? r.machine : `
 
 /** One line naming where a section's figures come from. */
 const source = (file: string, r: Record_) =>
-  `From \`results/${file}.json\`: commit ${r.commit.slice(0, 7)}, ${machineOf(r)}${r.at ? `, ${r.at.slice(0, 16).replace("T", " ")} UTC` : ""}; the run ${r.passed ? "passed" : "did NOT pass"}.`;
+  r.commit
+    ? `From \`results/${file}.json\`: commit ${r.commit.slice(0, 7)}, ${machineOf(r)}${r.at ? `, ${r.at.slice(0, 16).replace("T", " ")} UTC` : ""}; the run ${r.passed ? "passed" : "did NOT pass"}.`
+    : `From \`results/${file}.json\`, written before records named their commit and machine (its command rewrites it on its next run).`;
 
 function benchSection(r: Record_): string[] {
   const rows = r.rows as Row[];

@@ -31,10 +31,15 @@ describe("results records", () => {
     });
   }
 
+  // Files that read results/ and write elsewhere.
+  const READERS: Readonly<Record<string, string>> = {
+    "bench/measured.ts": "reads results/, writes docs/measured.md",
+  };
+
   it("is written only through the one record writer", () => {
     const sources = execFileSync("git", ["ls-files", "*.ts"], { cwd: REPO, encoding: "utf8" }).split("\n").filter(Boolean);
     const writers = sources.filter((f) => {
-      if (f === "test/support/results.ts" || f === "test/unit/records.test.ts") return false;
+      if (f === "test/support/results.ts" || f === "test/unit/records.test.ts" || f in READERS) return false;
       const text = fs.readFileSync(path.join(REPO, f), "utf8");
       return /["'`/]results["'`/]/.test(text) && /\.json/.test(text) && /(writeFileSync|appendFileSync)\(/.test(text);
     });
