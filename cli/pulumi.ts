@@ -7,12 +7,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { fleetCache } from "../cache";
 import { CliError } from "./args";
 
-/** fleet's cache root: FLEET_CACHE, default `~/.cache/fleet` (the toolchain, fleet's own state). */
-export function fleetCache(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FLEET_CACHE || path.join(env.HOME || os.homedir(), ".cache", "fleet");
-}
+export { fleetCache };
 
 /** fleet's own file backend, used only with the compiled toolchain when nothing else is chosen. */
 export function ownBackend(cache: string): string {

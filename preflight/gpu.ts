@@ -1,7 +1,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { fleetCache } from "../cache";
 import { Profile } from "../profiles";
 import { ResolvedFleet } from "../stack";
 
@@ -165,7 +165,7 @@ const execRunner: Runner = (cmd, args, env) => execFileSync(cmd, args, { env, en
 /** The docker client: FLEET_DOCKER, else the one `npm run infra` links, else `docker` on PATH. */
 export function dockerClient(env: NodeJS.ProcessEnv = process.env): string {
   if (env.FLEET_DOCKER) return env.FLEET_DOCKER;
-  const cached = path.join(env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet"), "bin", "docker");
+  const cached = path.join(fleetCache(env), "bin", "docker");
   return fs.existsSync(cached) ? cached : "docker";
 }
 

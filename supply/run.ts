@@ -5,19 +5,19 @@
  * A step that fails prints its reason on stderr, one finding or problem a line, and exits 1.
  */
 import { spawnSync } from "child_process";
-import * as os from "os";
 import * as path from "path";
 import { LABELS } from "../contract";
 import { AllowEntry } from "./allowlist";
 import { summariseSbom } from "./cyclonedx";
 import { parseTrivyReport, Severity } from "./findings";
 import { decide } from "./gate";
+import { fleetCache } from "../cache";
 import { Registry } from "../registry";
 import { reportBody } from "./report";
 import { supplyTools } from "./tools";
 
 const PROJECT = path.resolve(__dirname, "..");
-const CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+const CACHE = fleetCache();
 
 /** Exits the step with a message for the user. */
 class StepError extends Error {}

@@ -1,6 +1,6 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { fleetCache } from "../cache";
 
 /** The supply-chain tools and the gate's database, as scripts/supply-tools.sh recorded them. */
 export interface Tools {
@@ -19,7 +19,7 @@ export const TOOLS_MISSING = "fleet: the supply-chain tools (syft, Trivy and the
  * record or a tool is missing.
  */
 export function supplyTools(env: NodeJS.ProcessEnv = process.env): Tools {
-  const cache = env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+  const cache = fleetCache(env);
   let text: string;
   try {
     text = fs.readFileSync(path.join(cache, "supply-tools.env"), "utf8");

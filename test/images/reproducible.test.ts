@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { BASE_REF_FILE } from "../support/image-builds";
 import { REPO } from "../support/project";
 import { BUILDKIT_ADDR, engineMissing, mustRun } from "../support/docker";
+import { FLEET_CACHE } from "../support/engine";
 import { buildFleet, fleetOf } from "../support/fleet-builds";
 
 /**
@@ -20,7 +20,7 @@ import { buildFleet, fleetOf } from "../support/fleet-builds";
 const NAMESPACE = "127.0.0.1:5000/e2e-two";
 const BUILDER_B = "e2e-two-b";
 const ENGINE_SH = path.join(REPO, "scripts", "engine.sh");
-const CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+const CACHE = FLEET_CACHE;
 /** Stops builder B and deletes its data (its whole build cache). */
 async function dropBuilderB() {
   await mustRun("bash", [ENGINE_SH, "down", "buildkit", BUILDER_B]);

@@ -4,13 +4,14 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
+import { fleetCache } from "../../cache";
 import { fleetEnv } from "../../cli/pulumi";
 import { TYPES } from "../../contract";
 import { jsonLines } from "../../review/preview";
 import { REPO } from "./project";
 
 /** Where the toolchain and infrastructure scripts keep their binaries. */
-export const FLEET_CACHE = process.env.FLEET_CACHE ?? path.join(os.homedir(), ".cache", "fleet");
+export const FLEET_CACHE = fleetCache();
 
 /** The environment a user's shell has after `source scripts/env.sh`, with a file backend of its own. */
 export function engineEnv(stateDir: string): NodeJS.ProcessEnv {
