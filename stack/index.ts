@@ -3,3 +3,4 @@ export * from "./decode";
 export * from "./resolve";
 export * from "./read";
 export * from "./serviceEnv";
+export * from "./render";

@@ -2,8 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetInputError } from "../../errors";
-import { renderFleet } from "../../scripts/render";
-import { resolveStack } from "../../stack";
+import { renderFleet, resolveStack } from "../../stack";
 import { REPO, tempProject } from "../support/project";
 
 /** pc2's stack file with `lines` added to its config. */

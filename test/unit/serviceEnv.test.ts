@@ -3,8 +3,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetInputError } from "../../errors";
-import { renderFleet } from "../../scripts/render";
-import { resolveStack } from "../../stack";
+import { renderFleet, resolveStack } from "../../stack";
 import { Registered, runProgram } from "../support/mocks";
 import { REPO, tempProject } from "../support/project";
 

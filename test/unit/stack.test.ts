@@ -3,9 +3,8 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetInputError } from "../../errors";
-import { renderFleet } from "../../scripts/render";
 import YAML from "yaml";
-import { decodeStackConfig, readStackConfig, resolveStack, STACK_KEYS } from "../../stack";
+import { decodeStackConfig, readStackConfig, renderFleet, resolveStack, STACK_KEYS } from "../../stack";
 import { runProgram } from "../support/mocks";
 import { PINNED_BASE, REPO, tempProject } from "../support/project";
 
