@@ -17,7 +17,7 @@ import { ResolvedFleet } from "../stack";
 export interface BakeTarget {
   readonly context: string;
   readonly dockerfile: string;
-  /** Named contexts: `FROM <parent>` resolves to the parent target's result. */
+  /** Named contexts: `FROM <parent>` resolves to the parent target's result; `pip-ca` is the CA's folder. */
   readonly contexts?: Readonly<Record<string, string>>;
   readonly args: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
@@ -25,7 +25,6 @@ export interface BakeTarget {
   readonly platforms: readonly string[];
   readonly "cache-from": readonly string[];
   readonly "cache-to": readonly string[];
-  readonly secret?: readonly string[];
   readonly output: readonly string[];
 }
 
@@ -74,19 +73,18 @@ const cacheRef = (repository: string) => `${repository}:buildcache`;
 /**
  * The bake file of `fleet`: each family FROM its parent target (a named context standing in for
  * the parent's pushed digest, which bake cannot pass as an argument), each service FROM its family
- * target, with the program's Dockerfiles, locks, build args, labels, tags, secrets, registry
- * cache and exporter (pushed, reproducible; over plain HTTP when `registryPlainHttp`, registry/trust.ts).
+ * target, with the program's Dockerfiles, locks, build args, labels, tags, `pip-ca` context
+ * (`pipCa`, the folder source/stage.ts pipCaContext stages), registry cache and exporter (pushed,
+ * reproducible; over plain HTTP when `registryPlainHttp`, registry/trust.ts).
  */
-export function bakeFile(fleet: ResolvedFleet, projectDir: string, registryPlainHttp: boolean): BakeFile {
+export function bakeFile(fleet: ResolvedFleet, projectDir: string, registryPlainHttp: boolean, pipCa: string): BakeFile {
   const rel = (p: string) => path.relative(projectDir, p) || ".";
-  const secret = fleet.pipCaFile ? [`id=pip-ca,src=${fleet.pipCaFile}`] : undefined;
   const common = (repository: string, tag: string, labels: Readonly<Record<string, string>>) => ({
     labels: { ...labels },
     tags: [`${repository}:${tag}`],
     platforms: ["linux/amd64"],
     "cache-from": [`type=registry,ref=${cacheRef(repository)}`],
     "cache-to": [`type=registry,ref=${cacheRef(repository)},mode=max,image-manifest=true,oci-mediatypes=true`],
-    ...(secret ? { secret } : {}),
     // The program's exporter: file times rewritten to SOURCE_DATE_EPOCH, the same reproducible
     // images, so both tools do the same work.
     output: [registryExport(`${repository}:${tag}`, registryPlainHttp)],
@@ -97,7 +95,7 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string, registryPlain
     target[f.name] = {
       context: rel(dockerfiles),
       dockerfile: path.relative(dockerfiles, path.join(projectDir, f.dockerfile)),
-      ...(f.parent ? { contexts: { [f.parent]: `target:${f.parent}` } } : {}),
+      contexts: { ...(f.parent ? { [f.parent]: `target:${f.parent}` } : {}), "pip-ca": pipCa },
       args: { ...familyBuildArgs(f, f.parent ?? fleet.baseImage), ...reproducibleBuildArgs() },
       ...common(f.image.repository, f.image.tag, f.image.labels),
     };
@@ -111,7 +109,7 @@ export function bakeFile(fleet: ResolvedFleet, projectDir: string, registryPlain
     target[s.slug] = {
       context: rel(context),
       dockerfile: path.relative(context, path.join(projectDir, "dockerfiles/service.Dockerfile")),
-      contexts: { [s.family]: `target:${s.family}` },
+      contexts: { [s.family]: `target:${s.family}`, "pip-ca": pipCa },
       args: { ...serviceBuildArgs(s, s.family), ...reproducibleBuildArgs() },
       ...common(plan.repository, plan.tag, plan.labels),
     };

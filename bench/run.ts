@@ -22,7 +22,7 @@ import * as path from "path";
 import { buildCatalog, SERVICES } from "../catalog";
 import { parseImageRef, plainHttpTo } from "../registry";
 import { contextPaths } from "../source/dockerfile";
-import { contextFilesOf, stageContext } from "../source/stage";
+import { contextFilesOf, pipCaContext, stageContext } from "../source/stage";
 import { ResolvedFleet, resolveStack } from "../stack";
 import { changedSteps, checkout, engineEnv, FLEET_CACHE, imagesBuilt, must, testStack } from "../test/support/engine";
 import { REPO } from "../test/support/project";
@@ -370,12 +370,13 @@ export async function peerUp(ck: Checkout, buildx: string, compose: string, labe
   const fleet = resolved(ck.dir, `${ck.registry}/peer`);
   // Bake pushes over plain HTTP exactly where the program does (registry/trust.ts).
   const registryPlainHttp = await plainHttpTo(parseImageRef(fleet.registry).host, fleet.dockerHost);
-  fs.writeFileSync(path.join(ck.dir, "bench.bake.json"), `${JSON.stringify(bakeFile(fleet, ck.dir, registryPlainHttp), null, 2)}\n`);
+  const pipCa = pipCaContext(fleet.pipCaFile);
+  fs.writeFileSync(path.join(ck.dir, "bench.bake.json"), `${JSON.stringify(bakeFile(fleet, ck.dir, registryPlainHttp, pipCa), null, 2)}\n`);
   fs.writeFileSync(path.join(ck.dir, "bench.compose.json"), `${JSON.stringify(composeFile(fleet, `fleet-${STACK}-peer`), null, 2)}\n`);
   // docker-build pushes no provenance attestation; neither does bake here, so both push the same.
   const env = { ...ck.env, BUILDX_NO_DEFAULT_ATTESTATIONS: "1" };
-  // bake asks before reading a file outside the project: the pip-ca secret, when there is one.
-  const allow = fleet.pipCaFile ? [`--allow=fs.read=${fleet.pipCaFile}`] : [];
+  // bake asks before reading a folder outside the project: the staged pip-ca context.
+  const allow = [`--allow=fs.read=${pipCa}`];
   const bake = must(buildx, ["bake", "--builder", BUILDER, "-f", "bench.bake.json", "--progress", "rawjson", ...allow], { cwd: ck.dir, env, timeoutSeconds: 7200 });
   const up = must(compose, ["-f", "bench.compose.json", "--progress", "plain", "up", "-d", "--wait", "--pull", "always"], { cwd: ck.dir, env, timeoutSeconds: 3600 });
   return {

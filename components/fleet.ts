@@ -5,7 +5,7 @@ import * as path from "path";
 import { LABELS, TYPES } from "../contract";
 import { engineRegistries, parseImageRef, plainHttp, RegistryConfig } from "../registry";
 import { familyContext, serviceContext } from "../source/inputs";
-import { stageContext } from "../source/stage";
+import { pipCaContext, stageContext } from "../source/stage";
 import { ResolvedFleet, ResolvedService, SERVICE_DOCKERFILE } from "../stack";
 import { FamilyImage } from "./familyImage";
 import { PrevTag } from "./prevTag";
@@ -214,14 +214,13 @@ export class Fleet extends pulumi.ComponentResource {
 /** What every image build of the stack shares besides its context and Dockerfile. */
 type BuildSettings = Omit<ImageBuildArgs, "context" | "dockerfile">;
 
-/** The stack's builder, the build secrets, and whether pushes speak plain HTTP to its registry. */
+/** The stack's builder, the pip-ca context, and whether pushes speak plain HTTP to its registry. */
 function buildSettings(args: FleetArgs): BuildSettings {
   const { fleet } = args;
-  const secrets = fleet.pipCaFile ? { "pip-ca": pulumi.secret(fs.readFileSync(fleet.pipCaFile, "utf8")) } : undefined;
   // Pushes speak plain HTTP to the registry exactly when the engine that pulls from it does.
   const registries = args.engineRegistries ? Promise.resolve(args.engineRegistries) : engineRegistries(fleet.dockerHost).then((e) => e.config);
   const registryPlainHttp = pulumi.output(registries.then((c) => plainHttp(parseImageRef(fleet.registry).host, c)));
-  return { builder: fleet.builder, buildOnPreview: fleet.buildOnPreview, secrets, registryPlainHttp };
+  return { builder: fleet.builder, buildOnPreview: fleet.buildOnPreview, pipCa: pipCaContext(fleet.pipCaFile), registryPlainHttp };
 }
 
 /** The text of a file of the project. */

@@ -13,8 +13,8 @@ export interface ImageBuildArgs {
   readonly builder: string;
   /** Whether `pulumi preview` builds too. Defaults to false. */
   readonly buildOnPreview?: boolean;
-  /** Build secrets by id, never stored in the image (the Dockerfiles read an optional `pip-ca`). Defaults to none. */
-  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** The staged `pip-ca` build context the Dockerfiles bind for pip (source/stage.ts pipCaContext). */
+  readonly pipCa: string;
   /** Whether the image's registry is spoken to over plain HTTP, as the stack's engine trusts it (registry/trust.ts). */
   readonly registryPlainHttp: pulumi.Input<boolean>;
 }
@@ -69,7 +69,7 @@ export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomRes
     name,
     {
       builder: { name: spec.builder },
-      context: { location: spec.context },
+      context: { location: spec.context, named: { "pip-ca": { location: spec.pipCa } } },
       dockerfile: { inline: spec.dockerfile },
       buildArgs: { ...spec.buildArgs, ...reproducibleBuildArgs() },
       labels: { ...plan.labels },
@@ -78,7 +78,6 @@ export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomRes
       push: false,
       exports: [{ raw: pulumi.output(spec.registryPlainHttp).apply((plain) => registryExport(tag, plain)) }],
       buildOnPreview: spec.buildOnPreview ?? false,
-      secrets: spec.secrets ? { ...spec.secrets } : undefined,
       cacheFrom: [{ registry: { ref: cache } }],
       cacheTo: [{ registry: { ref: cache, mode: "max", imageManifest: true, ociMediaTypes: true } }],
     },

@@ -55,11 +55,11 @@ ARG LOCK=requirements/base-cpu-pydeps.lock
 COPY ${LOCK} /tmp/requirements.lock
 # Wheels only, each checked against its sha256 in the lock (CIS 4.11); the lock is the full
 # closure, so --no-deps. The pip cache lives in a BuildKit cache mount, never in a layer.
-# pip-ca: an optional CA bundle for networks that inspect TLS, given as a build secret so that
-# it is never stored in the image.
+# pip-ca: the build context of that name, holding ca.pem, the CA bundle of a network that inspects
+# TLS (public data), or nothing. Bound for this step only, so it is never stored in the image.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    --mount=type=secret,id=pip-ca \
-    if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
+    --mount=type=bind,from=pip-ca,target=/run/pip-ca \
+    if [ -s /run/pip-ca/ca.pem ]; then export PIP_CERT=/run/pip-ca/ca.pem; fi \
  && /opt/venv/bin/pip install --require-hashes --no-deps --only-binary=:all: --no-compile \
       -r /tmp/requirements.lock
 # Bytecode (pip's own too) is compiled here, not by pip, as unchecked-hash pycs: the runtime

@@ -22,10 +22,10 @@ ARG LOCK
 COPY ${LOCK} /tmp/requirements.lock
 # The lock is the full closure, pinned to the parent's versions; pip skips what the parent's
 # venv already has and writes the rest to a separate prefix, so the runtime stage copies only
-# the new files. pip-ca: optional CA bundle as a build secret (see base-cpu-pydeps).
+# the new files. pip-ca: the optional CA bundle's build context (see base-cpu-pydeps).
 RUN --mount=type=cache,target=/root/.cache/pip \
-    --mount=type=secret,id=pip-ca \
-    if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
+    --mount=type=bind,from=pip-ca,target=/run/pip-ca \
+    if [ -s /run/pip-ca/ca.pem ]; then export PIP_CERT=/run/pip-ca/ca.pem; fi \
  && mkdir -p /install \
  && pip install --prefix=/install --require-hashes --no-deps --only-binary=:all: --no-compile \
       --no-warn-script-location -r /tmp/requirements.lock

@@ -20,10 +20,10 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1
 COPY requirements.lock /tmp/requirements.lock
 # Hash-checked wheels only (CIS 4.11). What the family's venv already carries at the same
 # version is skipped, so on a family that has the service's deps nothing is added.
-# pip-ca: optional CA bundle as a build secret, never stored in the image.
+# pip-ca: the optional CA bundle's build context (see base-cpu-pydeps), never stored in the image.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    --mount=type=secret,id=pip-ca \
-    if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi \
+    --mount=type=bind,from=pip-ca,target=/run/pip-ca \
+    if [ -s /run/pip-ca/ca.pem ]; then export PIP_CERT=/run/pip-ca/ca.pem; fi \
  && mkdir -p /opt/app/deps \
  && pip install --prefix=/opt/app/deps --require-hashes --no-deps --only-binary=:all: \
       --no-compile --no-warn-script-location -r /tmp/requirements.lock

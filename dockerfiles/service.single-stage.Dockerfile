@@ -12,8 +12,8 @@ RUN apt-get update && apt-get install -y build-essential python3-dev
 WORKDIR /opt/app/src
 COPY . /opt/app/src
 # pip-ca: only so that it builds where TLS is inspected, as the real Dockerfiles do; no effect on size.
-RUN --mount=type=secret,id=pip-ca \
-    if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi; \
+RUN --mount=type=bind,from=pip-ca,target=/run/pip-ca \
+    if [ -s /run/pip-ca/ca.pem ]; then export PIP_CERT=/run/pip-ca/ca.pem; fi; \
     pip install --require-hashes -r requirements.lock
 ARG SERVICE_NAME=reference-service
 ARG SERVICE_PORT=8000

@@ -119,3 +119,13 @@ function dirsUnder(dir: string): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) out.push(...dirsUnder(path.join(dir, e.name)));
   return out;
 }
+
+/**
+ * The `pip-ca` build context every Dockerfile binds for its pip steps: a staged folder holding
+ * `ca.pem`, a copy of `caFile` (the CA bundle of a network that inspects TLS, public data), or an
+ * empty folder when there is none. A context, not a build secret: secrets are stored (encrypted) in
+ * each image's state, twice, and the bundle is hundreds of kilobytes.
+ */
+export function pipCaContext(caFile: string | undefined, root: string = STAGE_ROOT): string {
+  return stageContext(caFile ? [{ rel: "ca.pem", from: caFile }] : [], root);
+}

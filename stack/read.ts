@@ -101,7 +101,7 @@ export function readStackConfig(projectDir: string, stack: string): StackConfigR
 /**
  * The CA bundle pip inside builds must trust, where outbound TLS is inspected by a proxy whose CA
  * only the host trusts: FLEET_PIP_CA, else pip's own PIP_CERT. It reaches builds as the `pip-ca`
- * build secret, so it is never stored in an image.
+ * build context (source/stage.ts pipCaContext), bound for pip's steps only, never stored in an image.
  */
 export function pipCaFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const file = env.FLEET_PIP_CA ?? env.PIP_CERT;

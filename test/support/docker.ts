@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { pipCaFile } from "../../stack";
+import { pipCaContext } from "../../source/stage";
 import { FLEET_CACHE, get } from "./engine";
 
 /**
@@ -114,8 +115,7 @@ export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
   if (req.sourceDateEpoch !== undefined) args.push("--opt", `build-arg:SOURCE_DATE_EPOCH=${req.sourceDateEpoch}`);
   for (const [k, v] of Object.entries(req.buildArgs ?? {})) args.push("--opt", `build-arg:${k}=${v}`);
   for (const [k, v] of Object.entries(req.labels ?? {})) args.push("--opt", `label:${k}=${v}`);
-  const ca = pipCaFile();
-  if (ca) args.push("--secret", `id=pip-ca,src=${ca}`);
+  args.push("--local", `pip-ca=${pipCaContext(pipCaFile())}`, "--opt", "context:pip-ca=local:pip-ca");
   if (req.noCache) args.push("--no-cache");
   const started = Date.now();
   try {

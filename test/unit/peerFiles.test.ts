@@ -25,7 +25,9 @@ describe("the peers' bake and compose files", function () {
         projectDir = tempProject();
         ({ fleet, registered } = await programOf(stack, projectDir));
         // The engine of runProgram's fixture trusts the home registry, and 127.0.0.0/8 by default.
-        bake = bakeFile(fleet, projectDir, true);
+        // The pip-ca folder the program staged (every image binds the same one).
+        const pipCa: string = registered.find((r) => r.type === IMAGE)!.inputs.context.named["pip-ca"].location;
+        bake = bakeFile(fleet, projectDir, true, pipCa);
         compose = composeFile(fleet, "peer");
       });
       const images = () => registered.filter((r) => r.type === IMAGE);
@@ -51,6 +53,7 @@ describe("the peers' bake and compose files", function () {
           assert.deepEqual(t["cache-from"], [`type=registry,ref=${img.cacheFrom[0].registry.ref}`], name);
           assert.ok(t["cache-to"][0].startsWith(`type=registry,ref=${img.cacheTo[0].registry.ref},mode=max`), name);
           assert.deepEqual(t.output, img.exports.map((e: { raw: string }) => e.raw), name);
+          assert.equal(t.contexts?.["pip-ca"], img.context.named["pip-ca"].location, `${name}: the same pip-ca context`);
         }
       });
 
