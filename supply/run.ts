@@ -14,6 +14,7 @@ import { decide } from "./gate";
 import { fleetCache } from "../cache";
 import { Registry } from "../registry";
 import { reportBody } from "./report";
+import { ScanReports } from "./scans";
 import { supplyTools } from "./tools";
 
 const PROJECT = path.resolve(__dirname, "..");
@@ -63,24 +64,32 @@ async function scan(req: { service: string; image: string; severity: Severity; f
   // for every stack; else the one scripts/supply-tools.sh chose where Trivy's own cannot be
   // downloaded), Trivy uses the database in it and never downloads one.
   const dbDir = req.dbDir || process.env.FLEET_SCAN_DB_DIR || scanDb;
-  const db = dbDir ? ["--cache-dir", path.resolve(PROJECT, dbDir), "--skip-db-update", "--skip-java-db-update", "--offline-scan"] : ["--cache-dir", path.join(CACHE, "trivy")];
+  const cacheDir = dbDir ? path.resolve(PROJECT, dbDir) : path.join(CACHE, "trivy");
+  const db = dbDir ? ["--cache-dir", cacheDir, "--skip-db-update", "--skip-java-db-update", "--offline-scan"] : ["--cache-dir", cacheDir];
+  // A digest scanned before with this database is not scanned again (a rollback, another stack).
+  const reports = new ScanReports(path.join(CACHE, "scans"));
+  const database = ScanReports.databaseKey(cacheDir, !dbDir);
   // Layers are analysed in memory: the on-disk layer cache is one bolt file that concurrent scans
   // would wait on. The database is opened read-only, so scans with a given one run side by side;
   // Trivy's own database may be downloaded or updated by the scan, so those scans take turns.
   const args = ["image", "--quiet", "--format", "json", "--list-all-pkgs=false", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
   const lock = path.join(CACHE, "trivy.lock");
-  let report: string;
-  try {
-    report = exec(dbDir ? trivy : "flock", dbDir ? args : [lock, trivy, ...args], { TRIVY_INSECURE: String(plainHttp), TRIVY_DISABLE_TELEMETRY: "true" }, `trivy on ${req.image}`);
-  } catch (e) {
-    if (!dbDir && /download vulnerability DB|failed to download/i.test((e as Error).message)) {
-      throw new StepError(
-        `fleet: ${req.service}: Trivy could not download its vulnerability database, so ${req.image} was not scanned and the running container was left as it was; run \`bash scripts/supply-tools.sh\` (it uses the advisories in test/fixtures/supply where Trivy's database cannot be downloaded) or set fleet:scanDbDir, then the update again`,
-      );
+  const trivyReport = () => {
+    try {
+      return exec(dbDir ? trivy : "flock", dbDir ? args : [lock, trivy, ...args], { TRIVY_INSECURE: String(plainHttp), TRIVY_DISABLE_TELEMETRY: "true" }, `trivy on ${req.image}`);
+    } catch (e) {
+      if (!dbDir && /download vulnerability DB|failed to download/i.test((e as Error).message)) {
+        throw new StepError(
+          `fleet: ${req.service}: Trivy could not download its vulnerability database, so ${req.image} was not scanned and the running container was left as it was; run \`bash scripts/supply-tools.sh\` (it uses the advisories in test/fixtures/supply where Trivy's database cannot be downloaded) or set fleet:scanDbDir, then the update again`,
+        );
+      }
+      throw e;
     }
-    throw e;
-  }
+  };
+  const kept = reports.get(req.image, database);
+  const report = kept ?? trivyReport();
   const findings = parseTrivyReport(report);
+  if (!kept) reports.put(req.image, database, report);
   const verdict = decide(req.service, req.image, findings, req.allowlist, { severity: req.severity, failOnUnfixed: req.failOnUnfixed });
   if (!verdict.pass) {
     throw new StepError(
