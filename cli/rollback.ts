@@ -16,7 +16,8 @@ const HARDWARE_KEYS = ["fleet:machine", "fleet:profile", "fleet:cpuOnly", "fleet
 /**
  * `rollback --stack S --to N [--service NAME ...] [--config] [--yes] [-- PULUMI_UP_ARGS...]`: pins
  * every service (or the named ones) in `fleet:images` to the image update N ran, after checking the
- * registry still has each one; with --yes, applies it with `pulumi up`. Nothing is built: a pinned
+ * registry still has each one; with --yes, applies it with `pulumi up --skip-preview` (the change
+ * printed first is the preview). Nothing is built: a pinned
  * service runs its pin.
  *
  * The update touches only what runs the moved services' images (`--target` the resources whose
@@ -68,7 +69,8 @@ export const command = defineCommand({
     const targets = opts.config ? [] : targetsOf(records, rows, services);
     const scope = targets.length ? ` on what runs ${services.join(", ")} (${targets.filter((t) => t !== "--target" && t.startsWith("urn:")).length} resources; nothing else is diffed or built)` : "";
     console.log(`${file.name}: fleet:images pins ${plan.changes.length} service(s). Running pulumi up${scope}...`);
-    return pulumiUp(PROJECT_DIR, stack, `rollback to update ${to}`, [...targets, ...passed]);
+    // The change was shown above, from the history: `up` applies it without a preview pass of its own.
+    return pulumiUp(PROJECT_DIR, stack, `rollback to update ${to}`, ["--skip-preview", ...targets, ...passed]);
   },
 });
 
