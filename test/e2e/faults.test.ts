@@ -46,7 +46,7 @@ describe("faults: the fleet survives, end to end", function () {
   };
   /** Container name -> ID of every container of the stack, canaries included. */
   const containers = () => Object.fromEntries(docker("ps", "-a", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").split("\n").filter(Boolean).map((l) => l.split(" ")));
-  const outputs = () => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd: dir, env }).stdout) as Record<string, { healthUrl: string; image: string; container: string }>;
+  const outputs = () => ts.output<Record<string, { healthUrl: string; image: string; container: string }>>(dir, "services");
   const healthy = async () => {
     for (const [name, s] of Object.entries(outputs())) {
       const res = await get(s.healthUrl);
@@ -84,7 +84,7 @@ describe("faults: the fleet survives, end to end", function () {
     });
     must("git", ["add", "-A", "."], { cwd: dir });
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "faults stack"], { cwd: dir });
-    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+    ts.init(dir);
     mustUp("cold-up");
   });
 

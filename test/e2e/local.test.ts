@@ -42,7 +42,7 @@ describe("pulumi up on the local stack, end to end", function () {
     const out = docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").stdout.trim();
     return Object.fromEntries(out ? out.split("\n").map((l) => l.split(" ")) : []);
   };
-  const services = (cwd: string) => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd, env }).stdout) as Record<string, { healthUrl: string; image: string }>;
+  const services = (cwd: string) => ts.output<Record<string, { healthUrl: string; image: string }>>(cwd, "services");
   const assertHealthy = async (cwd: string) => {
     const all = services(cwd);
     assert.equal(Object.keys(all).length, 10, "ten services on the local stack");
@@ -61,7 +61,7 @@ describe("pulumi up on the local stack, end to end", function () {
     must("bash", ["scripts/infra.sh"], { cwd: a, env, timeoutSeconds: 1800 });
     ts = testStack(a, env, { stack: STACK, engine: STACK, bindAddress: "127.0.0.2", config: { sources: { CentralErrorBus: CEB } } });
     // Stack init first: it may write the stack's encryption salt, which B must share.
-    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: a, env });
+    ts.init(a);
     fs.cpSync(path.join(a, "examples/reference-service"), path.join(a, CEB), { recursive: true });
     must("git", ["add", "-A", "."], { cwd: a });
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "CentralErrorBus from a folder of its own"], { cwd: a });

@@ -60,7 +60,7 @@ describe("fleet review and the policy pack, end to end", function () {
       config: { sources: { CentralErrorBus: CEB }, services: { names: Object.keys(slugOf) } },
     });
     fs.cpSync(path.join(dir, "examples/reference-service"), path.join(dir, CEB), { recursive: true });
-    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+    ts.init(dir);
     must("git", ["add", "-A", "."], { cwd: dir });
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "e2e-review stack"], { cwd: dir });
   });

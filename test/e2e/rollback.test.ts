@@ -38,7 +38,7 @@ describe("rollback from stack history, end to end", function () {
     return steps;
   };
   const up = (label: string) => applied(label, ts.pulumi(dir, "up", "--yes", "--skip-preview", "--json"));
-  const services = () => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd: dir, env }).stdout) as Record<string, { image: string; digest: string; healthUrl: string; container: string }>;
+  const services = () => ts.output<Record<string, { image: string; digest: string; healthUrl: string; container: string }>>(dir, "services");
   const docker = (...args: string[]) => {
     const r = ts.docker(...args);
     if (r.status !== 0) throw new Error(`docker ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
@@ -80,7 +80,7 @@ describe("rollback from stack history, end to end", function () {
     fs.cpSync(path.join(dir, "examples/reference-service"), path.join(dir, CEB), { recursive: true });
     // A Docker engine of its own: containers, network and volumes never meet another stack's.
     ts = testStack(dir, env, { stack: STACK, engine: "rollback", bindAddress: BIND, registry: REGISTRY, config: { services: { names: ["CentralErrorBus", "ServiceRegistry"] }, sources: { CentralErrorBus: CEB } } });
-    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+    ts.init(dir);
     must("git", ["add", "-A", "."], { cwd: dir });
     must("git", ["-c", "user.name=fleet-test", "-c", "user.email=test@fleet.invalid", "commit", "-qm", "stack e2e-rollback: CentralErrorBus from a folder of its own"], { cwd: dir });
   });

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { Registry } from "../../registry";
 import { summariseSbom } from "../../supply";
-import { checkout, diagnostics, engineEnv, get, must, run, testStack } from "../support/engine";
+import { checkout, diagnostics, engineEnv, get, must, run, testStack, TestStack } from "../support/engine";
 import { writeResults } from "../support/results";
 
 /**
@@ -23,6 +23,7 @@ describe("supply chain: an SBOM and a vulnerability gate for every digest, repor
   let env = engineEnv(state);
   let dir = "";
   let engine = false;
+  let ts: TestStack;
   const results: Record<string, number> = {};
 
   const pulumi = (...args: string[]) => run("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: dir, env });
@@ -41,7 +42,7 @@ describe("supply chain: an SBOM and a vulnerability gate for every digest, repor
       .join("\n");
   const fail = (what: string, r: { status: number; stdout: string; stderr: string }) =>
     assert.fail(`${what} exited ${r.status}\n${errors(r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-20).join("\n")}`);
-  const services = () => JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd: dir, env }).stdout) as Record<string, { image: string; digest: string; container: string; healthUrl: string; sbom: string; reported: string }>;
+  const services = () => ts.output<Record<string, { image: string; digest: string; container: string; healthUrl: string; sbom: string; reported: string }>>(dir, "services");
   const docker = (...args: string[]) => must("docker", args, { cwd: work, env }).stdout.trim();
   const containerId = (name: string) => docker("inspect", "-f", "{{.Id}}", name);
   const inventory = async () => {
@@ -59,13 +60,13 @@ describe("supply chain: an SBOM and a vulnerability gate for every digest, repor
     dir = checkout(path.join(work, "checkout"), "0022");
     must("bash", ["scripts/infra.sh"], { cwd: dir, env, timeoutSeconds: 1800 });
     // A Docker engine of its own, emptied first: the containers of this stack never meet anyone else's.
-    const t = testStack(dir, env, { stack: STACK, engine: "supply", bindAddress: BIND, config: { scanDbDir: ".fleet/trivy-test" } });
+    ts = testStack(dir, env, { stack: STACK, engine: "supply", bindAddress: BIND, config: { scanDbDir: ".fleet/trivy-test" } });
     engine = true;
-    env = { ...env, DOCKER_HOST: t.dockerHost };
+    env = { ...env, DOCKER_HOST: ts.dockerHost };
     const tools = must("bash", ["scripts/supply-tools.sh"], { cwd: dir, env, timeoutSeconds: 3600 });
     results.toolsSeconds = tools.seconds;
     must("bash", ["scripts/scan-test-db.sh", path.join(dir, ".fleet/trivy-test")], { cwd: dir, env, timeoutSeconds: 3600 });
-    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+    ts.init(dir);
   });
 
   after(function () {

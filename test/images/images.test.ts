@@ -62,11 +62,11 @@ describe("images, as pulumi up builds and runs them (real engine)", function () 
     const local = JSON.parse(fs.readFileSync(path.join(dir, "profiles/local.json"), "utf8"));
     fs.writeFileSync(path.join(dir, "profiles/images-test.json"), JSON.stringify({ ...local, env: PROFILE }, null, 2));
     ts = testStack(dir, env, { stack: STACK, engine: STACK, bindAddress: "127.0.0.10", config: { profile: "images-test" } });
-    must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+    ts.init(dir);
     const r = ts.pulumi(dir, "up", "--yes", "--skip-preview", "--json");
     if (r.status !== 0) throw new Error(`pulumi up exited ${r.status}\n${(diagnostics(r.stdout) || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr}`);
-    families = JSON.parse(must("pulumi", ["stack", "output", "families", "--json", "--stack", STACK], { cwd: dir, env }).stdout);
-    services = JSON.parse(must("pulumi", ["stack", "output", "services", "--json", "--stack", STACK], { cwd: dir, env }).stdout);
+    families = ts.output(dir, "families");
+    services = ts.output(dir, "services");
     for (const ref of Object.values(families)) docker("pull", "-q", ref);
   });
 

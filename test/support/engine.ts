@@ -138,6 +138,10 @@ export interface TestStack {
   readonly registry: string;
   /** `pulumi` with the suite's backend, on this stack. */
   pulumi(cwd: string, ...args: string[]): Ran;
+  /** `pulumi stack init` of this stack in checkout `cwd`; fails the suite when it cannot. */
+  init(cwd: string): void;
+  /** The stack output `name` as JSON (`pulumi stack output NAME --json`); fails the suite when it cannot. */
+  output<T>(cwd: string, name: string): T;
   /** `docker` on the suite's private engine. */
   docker(...args: string[]): Ran;
 }
@@ -167,6 +171,8 @@ export function testStack(dir: string, env: NodeJS.ProcessEnv, opts: { stack: st
     bindAddress: opts.bindAddress,
     registry,
     pulumi: (cwd, ...args) => run("pulumi", [...args, "--stack", opts.stack, "--non-interactive"], { cwd, env, timeoutSeconds: 3600 }),
+    init: (cwd) => void must("pulumi", ["stack", "init", opts.stack, "--non-interactive"], { cwd, env }),
+    output: <T>(cwd: string, name: string) => JSON.parse(must("pulumi", ["stack", "output", name, "--json", "--stack", opts.stack, "--non-interactive"], { cwd, env }).stdout) as T,
     docker: (...args) => run("docker", args, { cwd: dir, env: dockerEnv }),
   };
 }
