@@ -21,6 +21,9 @@ export function exec(cmd: string, args: readonly string[], opts: { env?: NodeJS.
       const status = !err ? 0 : typeof code === "number" ? code : -1;
       resolve({ status, stdout, stderr: status === -1 ? `${stderr}${err!.message}` : stderr });
     });
+    // A command that exits without reading its input closes the pipe: EPIPE then belongs to the
+    // command's own result above, never to the provider process all dynamic resources share.
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(opts.input ?? "");
   });
 }

@@ -26,7 +26,7 @@ interface SbomState {
  * into the state and run in the provider process all dynamic resources share, so they require what
  * they use, capture only exec.ts, and never block that process.
  */
-const sbomProvider: pulumi.dynamic.ResourceProvider = {
+export const sbomProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: SbomState, news: SbomState) {
     const changed = olds.image !== news.image;
     return { changes: changed, replaces: changed ? ["image"] : [], deleteBeforeReplace: false };

@@ -25,7 +25,7 @@ interface PidsInputs {
  * provider process all dynamic resources share: its methods require what they use, capture only
  * exec.ts, and never block that process.
  */
-const pidsProvider: pulumi.dynamic.ResourceProvider = {
+export const pidsProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PidsInputs, news: PidsInputs) {
     const changed = (["containerId", "limit", "dockerHost"] as const).filter((k) => olds[k] !== news[k]);
     // A new value is applied by a new create: delete has nothing to undo.

@@ -30,7 +30,7 @@ interface PrevTagState {
  * are serialized into the state and run in the provider process all dynamic resources share, so
  * they require what they use, capture only exec.ts, and never block that process.
  */
-const prevTagProvider: pulumi.dynamic.ResourceProvider = {
+export const prevTagProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PrevTagState, news: PrevTagState) {
     return { changes: olds.image !== news.image || olds.tag !== news.tag, replaces: [], deleteBeforeReplace: false };
   },

@@ -42,7 +42,7 @@ interface GateState {
  * the state and run in the provider process all dynamic resources share, so they require what they
  * use, capture only exec.ts, and never block that process.
  */
-const gateProvider: pulumi.dynamic.ResourceProvider = {
+export const gateProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: GateState, news: GateState) {
     const changed = (["image", "severity", "failOnUnfixed"] as const).filter((k) => olds[k] !== news[k]);
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };

@@ -11,12 +11,25 @@ export const PINNED_BASE = `127.0.0.1:5000/fleet/debian-bookworm@sha256:${"ab".r
 /** A pinned base in the home registry, for the mainpc and pc2 stacks in tests. */
 export const HOME_BASE = `registry.home.arpa:5000/fleet/debian-bookworm@sha256:${"12".repeat(32)}`;
 
+/** Folders made by tempDir, removed when the test process exits. */
+const made: string[] = [];
+process.on("exit", () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new folder under the system's temp folder, named `<prefix>XXXXXX`, removed when the tests end. */
+export function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /**
  * A throw-away copy of the project's inputs (Pulumi.yaml, stack files, profiles, the reference
  * service and Dockerfiles) in a temp directory, with `files` written over it. Returns its path.
  */
 export function tempProject(files: Readonly<Record<string, string>> = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-test-"));
+  const dir = tempDir("fleet-test-");
   for (const f of fs.readdirSync(REPO).filter((f) => /^Pulumi\..*yaml$/.test(f))) fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
   fs.cpSync(path.join(REPO, "profiles"), path.join(dir, "profiles"), { recursive: true });
   for (const d of ["examples", "dockerfiles"]) if (fs.existsSync(path.join(REPO, d))) fs.cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true });

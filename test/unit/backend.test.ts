@@ -1,13 +1,12 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { CliError } from "../../cli/args";
 import { readCloudUpdates, readUpdates } from "../../cli/historySource";
 import { fleetEnv, PulumiResult, resolveBackend } from "../../cli/pulumi";
 import { parseHistory } from "../../cli/stackHistory";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 /**
  * The one backend rule (cli/pulumi.ts, and scripts/env.sh for a shell) and the history read from
@@ -21,7 +20,7 @@ const KEYS = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_
 
 /** A home of its own (HOME, FLEET_CACHE), a toolchain mode, and optionally a `pulumi login`. */
 function home(opts: { mode?: "compiled" | "installed"; current?: string; pulumiHome?: string } = {}): NodeJS.ProcessEnv {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-backend-home-"));
+  const dir = tempDir("fleet-backend-home-");
   const cache = path.join(dir, ".cache", "fleet");
   fs.mkdirSync(cache, { recursive: true });
   if (opts.mode) fs.writeFileSync(path.join(cache, "toolchain.mode"), opts.mode === "installed" ? "installed /usr/local/bin/pulumi\n" : "compiled\n");
@@ -108,13 +107,13 @@ describe("history reads the backend the CLI is logged into", () => {
   });
 
   it("after `pulumi login file://EMPTY`, reads EMPTY, not fleet's own state", () => {
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-empty-backend-"));
+    const empty = tempDir("fleet-empty-backend-");
     const env = withFleetState({ current: `file://${empty}` });
     assert.throws(() => readUpdates(REPO, STACK, env), (e: unknown) => e instanceof CliError && new RegExp(`^unknown stack "${STACK}" in ${empty.replace(/[/.]/g, "\\$&")} \\(project fleet\\); known stacks: none$`).test(e.message));
   });
 
   it("PULUMI_BACKEND_URL wins over the login", () => {
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-empty-backend-"));
+    const empty = tempDir("fleet-empty-backend-");
     const env = { ...home({ mode: "installed", current: `file://${empty}` }), PULUMI_BACKEND_URL: `file://${FIXTURE_BACKEND}` };
     assert.equal(readUpdates(REPO, STACK, env).length, 6);
   });

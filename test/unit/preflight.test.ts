@@ -2,17 +2,17 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
-import * as os from "os";
 import * as path from "path";
 import { serviceProblems } from "../../preflight/services";
 import { ResolvedFleet } from "../../stack";
+import { tempDir } from "../support/project";
 
 /**
  * The preflight against real sockets on this machine: a registry, a Docker engine API and a
  * BuildKit socket that answer, and the same with each of them gone.
  */
 describe("preflight: what an up needs must answer before anything changes", function () {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-preflight-"));
+  const dir = tempDir("fleet-preflight-");
   const digest = `sha256:${"ab".repeat(32)}`;
   const servers: (http.Server | net.Server)[] = [];
   let registry = "";

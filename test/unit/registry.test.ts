@@ -7,6 +7,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { engineRegistries, isPinnedRef, LOOPBACK_ONLY, lookupAll, parseImageRef, parsePinnedRef, plainHttp, Registry, RegistryConfig, Resolve } from "../../registry";
+import { tempDir } from "../support/project";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "registry");
 /** `docker info --format '{{json .RegistryConfig}}'` of a Docker 20.10 engine, as recorded. */
@@ -94,7 +95,7 @@ describe("registry: the plain-HTTP rule is the stack engine's trust (moby isSecu
   it("asks the engine at the stack's Docker host with docker info", async function () {
     if (spawnSync("docker", ["--version"]).status !== 0) this.skip();
     // A stand-in engine API on a unix socket: /_ping, then /info with the home engine's settings.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-engine-"));
+    const dir = tempDir("fleet-engine-");
     const socket = path.join(dir, "docker.sock");
     const api = http.createServer((req, res) => {
       res.setHeader("Api-Version", "1.41");

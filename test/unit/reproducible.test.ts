@@ -1,14 +1,13 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { familyBuildArgs } from "../../components/familyImage";
 import { registryExport, reproducibleBuildArgs, SOURCE_DATE_EPOCH } from "../../components/images";
 import { serviceBuildArgs, servicePlan } from "../../components/serviceImage";
 import { STAGED_TIME } from "../../source/stage";
 import { resolveStack } from "../../stack";
-import { tempProject } from "../support/project";
+import { tempDir, tempProject } from "../support/project";
 
 const git = (dir: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "protocol.file.allow=always", ...args], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
 
@@ -84,7 +83,7 @@ describe("image identity in a depth-1 clone", function () {
     fs.writeFileSync(path.join(origin, "NOTES.md"), "a commit that touches no image input\n");
     commitAll(origin, "notes");
 
-    const clones = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-clones-"));
+    const clones = tempDir("fleet-clones-");
     const full = path.join(clones, "full");
     const shallow = path.join(clones, "shallow");
     git(clones, "clone", "-q", `file://${origin}`, full);
@@ -121,10 +120,10 @@ describe("staged build contexts", () => {
   it("carry one fixed time on every file and folder, whenever they were staged", async () => {
     const { stageContext, contextFilesOf, STAGED_TIME } = await import("../../source/stage");
     const os = await import("os");
-    const src = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-src-"));
+    const src = tempDir("fleet-src-");
     fs.mkdirSync(path.join(src, "app"));
     fs.writeFileSync(path.join(src, "app", "x.py"), "x = 1\n");
-    const dir = stageContext(contextFilesOf(src), fs.mkdtempSync(path.join(os.tmpdir(), "fleet-stage-")));
+    const dir = stageContext(contextFilesOf(src), tempDir("fleet-stage-"));
     for (const p of [dir, path.join(dir, "app"), path.join(dir, "app", "x.py")]) assert.equal(fs.statSync(p).mtimeMs, STAGED_TIME.getTime(), p);
   });
 });

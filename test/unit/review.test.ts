@@ -1,11 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parseDigest, policyResults, UNKNOWN } from "../../review/preview";
 import { commentMarker, renderMarkdown, renderText } from "../../review/render";
 import { containerReasons, imageInputs, Review, summarise } from "../../review/summary";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 const FIXTURES = path.join(REPO, "test/fixtures/preview");
 const fixture = (name: string) => parseDigest(fs.readFileSync(path.join(FIXTURES, name), "utf8"));
@@ -154,7 +153,7 @@ describe("review", () => {
       }
     }
     it("summarises a recorded preview with --from, as markdown and JSON, and exits 1 on a mandatory violation", async () => {
-      const md = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-review-")), "comment.md");
+      const md = path.join(tempDir("fleet-review-"), "comment.md");
       const ok = await review("--stack", "e2e-review", "--from", path.join(FIXTURES, "profile-env.json"), "--json", "--markdown", md);
       assert.equal(ok.code, 0);
       assert.equal((JSON.parse(ok.out) as Review).totals.containersRestarted, 4);

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ScanReports } from "../../supply/scans";
+import { tempDir } from "../support/project";
 
 /** A Trivy cache folder whose database says `metadata`. */
 function database(root: string, metadata: object): string {
@@ -16,7 +16,7 @@ describe("scan reports kept per digest and database", () => {
   let root: string;
   const image = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"a".repeat(64)}`;
   const other = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"b".repeat(64)}`;
-  before(() => (root = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-scans-"))));
+  before(() => (root = tempDir("fleet-scans-")));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it("gives back the report of a digest scanned with the same database, and nothing for another digest", () => {

@@ -1,14 +1,14 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { contextPaths } from "../../source/dockerfile";
 import { headCommit } from "../../source/git";
 import { inputsDigest, inputsTag } from "../../source/inputs";
 import { contextFilesOf, readDockerignore, stageContext } from "../../source/stage";
+import { tempDir } from "../support/project";
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-src-"));
+const tmp = () => tempDir("fleet-src-");
 function tree(files: Record<string, string>, mode = 0o644): string {
   const dir = tmp();
   for (const [rel, text] of Object.entries(files)) {

@@ -6,7 +6,7 @@ import { reportProvider } from "../../components/inventoryReport";
 import { FleetInputError } from "../../errors";
 import { sbomTag } from "../../registry";
 import { AllowEntry, decide, loadAllowlist, parseAllowlist, parseTrivyReport, reportBody, summariseSbom } from "../../supply";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 const FIXTURES = path.join(REPO, "test/fixtures/supply");
 const TODAY = new Date("2026-06-01T12:00:00Z");
@@ -36,7 +36,7 @@ describe("the allowlist", () => {
 
   it("is empty when the file has no entries, or is missing", () => {
     assert.deepEqual(parseAllowlist("entries: []\n", "f", TODAY), []);
-    assert.deepEqual(loadAllowlist(fs.mkdtempSync(path.join(require("os").tmpdir(), "fleet-allow-"))), []);
+    assert.deepEqual(loadAllowlist(tempDir("fleet-allow-")), []);
     assert.deepEqual(loadAllowlist(REPO), [], "the project's own allowlist accepts nothing");
   });
 

@@ -1,17 +1,16 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { supplyTools, TOOLS_MISSING } from "../../supply/tools";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 /**
  * An update never installs or compiles the supply-chain tools: it reads what
  * scripts/supply-tools.sh recorded, and says in one line what to run when there is nothing.
  */
 describe("supply tools, as recorded before any update", () => {
-  const cache = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-supply-cache-"));
+  const cache = () => tempDir("fleet-supply-cache-");
 
   it("reads syft, Trivy and the chosen database from $FLEET_CACHE/supply-tools.env", () => {
     const dir = cache();

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 /**
  * The toolchain's choice between an installed Pulumi CLI and the compiled one, and what env.sh
@@ -11,7 +11,7 @@ import { REPO } from "../support/project";
  * choice asks); nothing is compiled (FLEET_TOOLCHAIN=installed fails instead of compiling).
  */
 function cliDir(version: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cli-"));
+  const dir = tempDir("fleet-cli-");
   // `pulumi plugin install ...` is recorded in calls.log beside it.
   fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\ncase "$1" in version) echo ${version} ;; plugin) echo "$@" >>"$(dirname "$0")/calls.log" ;; *) exit 1 ;; esac\n`, { mode: 0o755 });
   return dir;
@@ -38,7 +38,7 @@ describe("toolchain: an installed Pulumi CLI", function () {
   const wanted = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).dependencies["@pulumi/pulumi"];
 
   it("a newer CLI than the SDK needs is used as it is: nothing compiled, env.sh forces no backend and no plugin policy", () => {
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    const cache = tempDir("fleet-cache-");
     const dir = cliDir("v3.262.0");
     const r = toolchain(cache, [dir]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -51,7 +51,7 @@ describe("toolchain: an installed Pulumi CLI", function () {
   });
 
   it("the policy pack's analyzer is registered with the installed CLI, in its plugin cache", () => {
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    const cache = tempDir("fleet-cache-");
     const dir = cliDir("v3.262.0");
     const r = toolchain(cache, [dir]);
     assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -61,7 +61,7 @@ describe("toolchain: an installed Pulumi CLI", function () {
   });
 
   it("the exact version is accepted too; an older one is refused with both versions named", () => {
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    const cache = tempDir("fleet-cache-");
     assert.equal(toolchain(cache, [cliDir(`v${wanted}`)]).status, 0);
     const old = cliDir("v3.200.0");
     const r = toolchain(cache, [old]);
@@ -70,7 +70,7 @@ describe("toolchain: an installed Pulumi CLI", function () {
   });
 
   it("with the compiled toolchain, env.sh keeps its file backend and pinned plugins", () => {
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-cache-"));
+    const cache = tempDir("fleet-cache-");
     fs.writeFileSync(path.join(cache, "toolchain.mode"), "compiled\n");
     const env = envAfterSourcing(cache);
     assert.equal(env.PULUMI_BACKEND_URL, `file://${cache}/state`);

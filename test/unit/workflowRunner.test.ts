@@ -1,17 +1,16 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 import { condition, evaluate, ExpressionScope, GitHubStandIn, hashFiles, JobResult, interpolate, parseFileCommands, runJob, RunJobOptions, unsupported } from "../support/workflows";
 
 /**
  * The local workflow runner (test/support/workflows.ts) on small inline workflows: no Docker, no
  * Pulumi, only `run:` steps, a git repository of the test's as the origin, and the API stand-in.
  */
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "fleet-wf-"));
+const tmp = () => tempDir("fleet-wf-");
 const gitIn = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd, encoding: "utf8" }).trim();
 
 /** An origin with three commits on main; returns its path and the shas, oldest first. */

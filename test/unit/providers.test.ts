@@ -1,0 +1,266 @@
+import { strict as assert } from "assert";
+import fc from "fast-check";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { sbomProvider } from "../../components/imageSbom";
+import { reportProvider } from "../../components/inventoryReport";
+import { pidsProvider } from "../../components/pidsLimit";
+import { prevTagProvider } from "../../components/prevTag";
+import { gateProvider } from "../../components/scanGate";
+import { tempDir } from "../support/project";
+
+const image = (c: string) => `127.0.0.1:5000/fleet/central-error-bus@sha256:${c.repeat(64)}`;
+/** An engine no test can reach: should a stand-in below be missed, the real client fails instead of acting. */
+const HOST = "unix:///nonexistent/fleet-unit-test.sock";
+
+/** One run of a project step, as the stand-in ts-node recorded it. */
+interface Step {
+  readonly script: string;
+  readonly step: string;
+  readonly request: unknown;
+}
+
+let tmp: string;
+/** A project directory whose node_modules/.bin/ts-node stands in for `ts-node --transpile-only SCRIPT STEP`: it records each call and answers as told. */
+let project: string;
+/** Where the stand-in `docker` on PATH records its calls. */
+let bin: string;
+
+/** The next step answers `reply` (its last stdout line), or fails printing `fail` on stderr. */
+function answer(outcome: { reply: object } | { fail: string }): void {
+  fs.rmSync(path.join(project, "fail"), { force: true });
+  if ("reply" in outcome) fs.writeFileSync(path.join(project, "reply"), `progress a step prints first\n${JSON.stringify(outcome.reply)}\n`);
+  else fs.writeFileSync(path.join(project, "fail"), `${outcome.fail}\n`);
+}
+
+/** The steps run since the last call, in order. */
+function stepsRun(): Step[] {
+  const file = path.join(project, "calls");
+  if (!fs.existsSync(file)) return [];
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
+  fs.rmSync(file);
+  return lines.map((line) => {
+    const [script, step, request] = line.split("\t");
+    return { script: path.relative(project, script), step, request: JSON.parse(request) };
+  });
+}
+
+describe("dynamic providers", () => {
+  before(() => {
+    tmp = tempDir("fleet-providers-");
+    project = path.join(tmp, "project");
+    fs.mkdirSync(path.join(project, "node_modules", ".bin"), { recursive: true });
+    fs.writeFileSync(
+      path.join(project, "node_modules", ".bin", "ts-node"),
+      ["#!/bin/sh", `{ printf '%s\\t%s\\t' "$2" "$3"; cat; printf '\\n'; } >> '${project}/calls'`, `if [ -f '${project}/fail' ]; then cat '${project}/fail' >&2; exit 1; fi`, `cat '${project}/reply'`, ""].join("\n"),
+      { mode: 0o755 },
+    );
+    bin = path.join(tmp, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, "docker"),
+      // It reads its stdin before exiting: exec.ts ends the child's stdin with no error handler, so a
+      // child gone before that write would raise an uncaught EPIPE here instead of a result.
+      ["#!/bin/sh", "cat >/dev/null", `printf '%s|%s\\n' "$DOCKER_HOST" "$*" >> '${bin}/calls'`, `if [ -f '${bin}/fail' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi`, 'echo "$4"', ""].join("\n"),
+      { mode: 0o755 },
+    );
+  });
+
+  after(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    for (const f of ["calls", "reply", "fail"]) fs.rmSync(path.join(project, f), { force: true });
+    for (const f of ["calls", "fail"]) fs.rmSync(path.join(bin, f), { force: true });
+  });
+
+  const noChange = { changes: false, replaces: [], deleteBeforeReplace: false };
+  const replace = (...keys: string[]) => ({ changes: true, replaces: keys, deleteBeforeReplace: false });
+
+  describe("PrevTag: the :prev tag follows the image a service ran before", () => {
+    const state = (img: string, extra: object = {}) => ({ image: img, tag: "prev", dockerHost: HOST, projectDir: project, ...extra });
+
+    it("moves on a new running digest or tag name by an update, never a replace (a replace would forget the digest to tag)", async () => {
+      assert.deepEqual(await prevTagProvider.diff!("p", state(image("a")), state(image("b"))), { changes: true, replaces: [], deleteBeforeReplace: false });
+      assert.deepEqual(await prevTagProvider.diff!("p", state(image("a")), state(image("a"), { tag: "before" })), { changes: true, replaces: [], deleteBeforeReplace: false });
+    });
+
+    it("does not move when only the engine or the checkout changed", async () => {
+      assert.deepEqual(await prevTagProvider.diff!("p", state(image("a")), state(image("a"), { dockerHost: "ssh://fleet@pc2", projectDir: "/elsewhere" })), noChange);
+    });
+
+    it("tags nothing for a service's first image", async () => {
+      const r = await prevTagProvider.create!(state(image("a")));
+      assert.deepEqual(r, { id: "prev-aaaaaaaaaaaa", outs: { ...state(image("a")), previous: "" } });
+      assert.deepEqual(stepsRun(), []);
+    });
+
+    it("puts the tag on the digest that was running, through registry/run.ts, when the image changes", async () => {
+      answer({ reply: {} });
+      const r = await prevTagProvider.update!("p", state(image("a"), { previous: "" }), state(image("b")));
+      assert.deepEqual(stepsRun(), [{ script: "registry/run.ts", step: "tag", request: { image: image("a"), tag: "prev", dockerHost: HOST } }]);
+      assert.deepEqual(r.outs, { ...state(image("b")), previous: image("a") });
+    });
+
+    it("keeps where the tag points, tagging nothing, when the image stays (a state from before `previous` reads \"\")", async () => {
+      const kept = await prevTagProvider.update!("p", state(image("b"), { previous: image("a") }), state(image("b"), { projectDir: "/elsewhere" }));
+      assert.equal((kept.outs as { previous: string }).previous, image("a"));
+      const old = await prevTagProvider.update!("p", state(image("b")), state(image("b")));
+      assert.equal((old.outs as { previous: string }).previous, "");
+      assert.deepEqual(stepsRun(), []);
+    });
+
+    it("fails the update with the registry's message when the tag cannot be moved", async () => {
+      answer({ fail: "registry: PUT http://127.0.0.1:5000/v2/fleet/central-error-bus/manifests/prev failed: connect ECONNREFUSED" });
+      await assert.rejects(prevTagProvider.update!("p", state(image("a")), state(image("b"))), /^Error: registry: PUT \S+\/manifests\/prev failed: connect ECONNREFUSED$/);
+    });
+  });
+
+  describe("ScanGate: a digest is scanned once, again only for a new digest or stricter settings", () => {
+    const state = (extra: object = {}) => ({ service: "CentralErrorBus", image: image("a"), severity: "HIGH", failOnUnfixed: false, dbDir: "", allowlist: [], projectDir: project, dockerHost: HOST, ...extra });
+
+    it("scans again, by replacing itself, for a new digest, another severity or failOnUnfixed", async () => {
+      assert.deepEqual(await gateProvider.diff!("g", state(), state({ image: image("b") })), replace("image"));
+      assert.deepEqual(await gateProvider.diff!("g", state(), state({ severity: "MEDIUM" })), replace("severity"));
+      assert.deepEqual(await gateProvider.diff!("g", state(), state({ failOnUnfixed: true })), replace("failOnUnfixed"));
+      assert.deepEqual(await gateProvider.diff!("g", state(), state({ image: image("b"), severity: "CRITICAL" })), replace("image", "severity"));
+    });
+
+    it("does not scan again when nothing changed, nor for a new allowlist, checkout, engine or service name", async () => {
+      assert.deepEqual(await gateProvider.diff!("g", state(), state()), noChange);
+      const allowlist = [{ id: "CVE-2024-0001", package: "openssl", until: "2099-01-01", reason: "not reachable" }];
+      assert.deepEqual(await gateProvider.diff!("g", state(), state({ allowlist, projectDir: "/elsewhere", dockerHost: "ssh://fleet@pc2", service: "Renamed" })), noChange);
+    });
+
+    it("hands supply/run.ts scan the whole gate and keeps what it reports", async () => {
+      answer({ reply: { findings: 3, allowed: ["CVE-2024-0001 in openssl (until 2099-01-01)"] } });
+      const r = await gateProvider.create!(state());
+      assert.deepEqual(stepsRun(), [{ script: "supply/run.ts", step: "scan", request: state() }]);
+      assert.match(r.id, /^scan-aaaaaaaaaaaa-\d+$/);
+      assert.deepEqual(r.outs, { ...state(), findings: 3, allowed: ["CVE-2024-0001 in openssl (until 2099-01-01)"] });
+    });
+
+    it("fails with the scanner's lines when the gate stops the image", async () => {
+      answer({ fail: "fleet: CentralErrorBus: 1 finding at HIGH or above:\n  CVE-2024-9999 HIGH in openssl 3.0.1 (fixed in 3.0.2)" });
+      await assert.rejects(gateProvider.create!(state()), (e: Error) => e.message === "fleet: CentralErrorBus: 1 finding at HIGH or above:\n  CVE-2024-9999 HIGH in openssl 3.0.1 (fixed in 3.0.2)");
+    });
+  });
+
+  describe("ImageSbom: one SBOM per digest", () => {
+    const state = (img: string, extra: object = {}) => ({ image: img, projectDir: project, dockerHost: HOST, ...extra });
+
+    it("is made again, by replacing itself, for a new digest, and not for a new checkout or engine", async () => {
+      assert.deepEqual(await sbomProvider.diff!("s", state(image("a")), state(image("b"))), replace("image"));
+      assert.deepEqual(await sbomProvider.diff!("s", state(image("a")), state(image("a"), { projectDir: "/elsewhere", dockerHost: "ssh://fleet@pc2" })), noChange);
+    });
+
+    it("asks supply/run.ts sbom for the image's SBOM and keeps where it is and what it lists", async () => {
+      const made = { artifact: `127.0.0.1:5000/fleet/central-error-bus@sha256:${"5".repeat(64)}`, components: 4, byType: { deb: 1, pypi: 3 } };
+      answer({ reply: made });
+      const r = await sbomProvider.create!(state(image("a")));
+      assert.deepEqual(stepsRun(), [{ script: "supply/run.ts", step: "sbom", request: { image: image("a"), dockerHost: HOST } }]);
+      assert.deepEqual(r, { id: "sbom-aaaaaaaaaaaa", outs: { ...state(image("a")), ...made } });
+    });
+
+    it("fails naming the image when no SBOM could be made", async () => {
+      answer({ fail: "syft exited 1: image not found" });
+      await assert.rejects(sbomProvider.create!(state(image("a"))), (e: Error) => e.message === `SBOM of ${image("a")}: syft exited 1: image not found`);
+    });
+  });
+
+  describe("InventoryReport: what a service runs, told once per digest", () => {
+    // test/unit/supply.test.ts covers a new commit, a new checkout, a new image and an undelivered report.
+    const state = (extra: object = {}) => ({ url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: image("a"), inputs: "b".repeat(64), commit: "f".repeat(40), projectDir: project, dockerHost: HOST, ...extra });
+
+    it("is sent again, naming why, for a new receiver, service, machine or stack", async () => {
+      const other = { url: "http://observability.home.arpa/sbom", service: "FamilyWeb", machine: "pc2", stack: "pc2" };
+      for (const [key, value] of Object.entries(other)) {
+        assert.deepEqual(await reportProvider.diff!("r", state({ delivered: true }), state({ [key]: value })), replace(key), key);
+      }
+    });
+
+    it("is sent again when the state does not say it was delivered (a state from before `delivered` was kept)", async () => {
+      assert.deepEqual(await reportProvider.diff!("r", state(), state()), replace("delivered"));
+    });
+
+    it("sends service, machine, stack, image, inputs and commit (\"unknown\" when not known) through supply/run.ts report", async () => {
+      answer({ reply: { delivered: true, at: "2026-01-01T00:00:00.000Z", error: "" } });
+      const r = await reportProvider.create!(state({ inputs: undefined, commit: undefined }));
+      const request = { url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: image("a"), inputs: "unknown", commit: "unknown", dockerHost: HOST };
+      assert.deepEqual(stepsRun(), [{ script: "supply/run.ts", step: "report", request }]);
+      assert.match(r.id, /^report-CentralErrorBus-\d+$/);
+      assert.deepEqual(r.outs, { ...state({ inputs: undefined, commit: undefined }), delivered: true, at: "2026-01-01T00:00:00.000Z", error: "" });
+    });
+
+    it("does not fail the update when the receiver is unreachable: the report is kept undelivered, with the reason", async () => {
+      answer({ fail: "POST http://127.0.0.1:9100/sbom failed: connect ECONNREFUSED 127.0.0.1:9100" });
+      const r = await reportProvider.create!(state());
+      const outs = r.outs as { delivered: boolean; at: string; error: string };
+      assert.equal(outs.delivered, false);
+      assert.equal(outs.error, "POST http://127.0.0.1:9100/sbom failed: connect ECONNREFUSED 127.0.0.1:9100");
+      assert.ok(!Number.isNaN(Date.parse(outs.at)), outs.at);
+      // ...so the next up sends it again.
+      assert.deepEqual(await reportProvider.diff!("r", { ...state(), ...outs }, state()), replace("delivered"));
+    });
+  });
+
+  describe("PidsLimit: the engine's PIDs limit on a container", () => {
+    const state = (extra: object = {}) => ({ containerId: "c0ffee", limit: 512, dockerHost: HOST, ...extra });
+    let savedPath: string | undefined;
+
+    // The provider runs `docker` from the PATH of its environment: the stand-in goes first.
+    before(() => {
+      savedPath = process.env.PATH;
+      process.env.PATH = `${bin}:${savedPath ?? ""}`;
+    });
+    after(() => {
+      if (savedPath === undefined) delete process.env.PATH;
+      else process.env.PATH = savedPath;
+    });
+
+    it("is set again, by replacing itself, on a new container, limit or engine, and not otherwise", async () => {
+      assert.deepEqual(await pidsProvider.diff!("l", state(), state({ containerId: "beef" })), { changes: true, replaces: ["containerId"] });
+      assert.deepEqual(await pidsProvider.diff!("l", state(), state({ limit: 1024 })), { changes: true, replaces: ["limit"] });
+      assert.deepEqual(await pidsProvider.diff!("l", state(), state({ dockerHost: "ssh://fleet@pc2" })), { changes: true, replaces: ["dockerHost"] });
+      assert.deepEqual(await pidsProvider.diff!("l", state(), state()), { changes: false, replaces: [] });
+    });
+
+    it("runs `docker update --pids-limit` against the container's engine", async () => {
+      const r = await pidsProvider.create!(state());
+      assert.deepEqual(r, { id: "c0ffee", outs: state() });
+      assert.deepEqual(fs.readFileSync(path.join(bin, "calls"), "utf8").split("\n").filter(Boolean), [`${HOST}|update --pids-limit 512 c0ffee`]);
+    });
+
+    it("fails naming the limit, the container and the engine's reason", async () => {
+      fs.writeFileSync(path.join(bin, "fail"), "");
+      await assert.rejects(pidsProvider.create!(state()), (e: Error) => e.message === "fleet: could not set the PIDs limit 512 on container c0ffee: Error response from daemon: No such container: c0ffee");
+    });
+  });
+
+  describe("providers without an update", () => {
+    // Pulumi's dynamic provider host keeps the new inputs and runs nothing when a provider has no
+    // update (node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js): a change that did not
+    // replace would record a scan, SBOM, report or limit that never happened.
+    const two = <T>(a: T, b: T) => fc.constantFrom(a, b);
+    const cases: [string, pulumi.dynamic.ResourceProvider, fc.Arbitrary<Record<string, unknown>>][] = [
+      ["ScanGate", gateProvider, fc.record({ service: two("A", "B"), image: two(image("a"), image("b")), severity: two("HIGH", "LOW"), failOnUnfixed: fc.boolean(), dbDir: two("", "/db"), allowlist: two([], [{ id: "CVE-1" }]), projectDir: two("/p", "/q"), dockerHost: two(HOST, "ssh://x") })],
+      ["ImageSbom", sbomProvider, fc.record({ image: two(image("a"), image("b")), projectDir: two("/p", "/q"), dockerHost: two(HOST, "ssh://x") })],
+      ["InventoryReport", reportProvider, fc.record({ url: two("http://a/sbom", "http://b/sbom"), service: two("A", "B"), machine: two("local", "pc2"), stack: two("s", "t"), image: two(image("a"), image("b")), inputs: two("x", "y"), commit: two("c", "d"), projectDir: two("/p", "/q"), dockerHost: two(HOST, "ssh://x"), delivered: two(true, false) })],
+      ["PidsLimit", pidsProvider, fc.record({ containerId: two("a", "b"), limit: two(512, 1024), dockerHost: two(HOST, "ssh://x") })],
+    ];
+
+    for (const [name, provider, states] of cases) {
+      it(`${name}: every change replaces it, so that create does the work again`, async () => {
+        assert.equal(provider.update, undefined);
+        await fc.assert(
+          fc.asyncProperty(states, states, async (olds, news) => {
+            const d = await provider.diff!("x", olds, news);
+            assert.equal(d.changes, (d.replaces ?? []).length > 0, JSON.stringify(d));
+          }),
+        );
+      });
+    }
+  });
+});
