@@ -169,6 +169,8 @@ export function measuredDoc(records: Readonly<Record<string, Record_>>): string 
   ];
   if (records.bench) parts.push(benchSection(records.bench));
   const suites: [string, string][] = [
+    ["e2e-local", "The local stack (`test/e2e/local.test.ts`)"],
+    ["e2e-rollback", "Roll back and release (`test/e2e/rollback.test.ts`)"],
     ["faults", "Faults (`test/e2e/faults.test.ts`)"],
     ["e2e-review", "Review and policy (`test/e2e/review.test.ts`)"],
     ["e2e-supply", "Supply chain (`test/e2e/supply.test.ts`)"],

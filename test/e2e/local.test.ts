@@ -71,7 +71,7 @@ describe("pulumi up on the local stack, end to end", function () {
 
   after(function () {
     if (ts) run("bash", ["scripts/engine.sh", "down", "docker", STACK], { cwd: a, env });
-    writeResults("e2e", this.test!.parent!, results);
+    writeResults("e2e-local", this.test!.parent!, results);
   });
 
   it("brings every service up from nothing, answering {\"status\":\"ok\"} on its health port", async () => {

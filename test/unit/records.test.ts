@@ -18,7 +18,7 @@ describe("results records", () => {
   };
 
   it("holds at least the suites' and the bench's records", () => {
-    for (const f of ["results/bench.json", "results/faults.json", "results/e2e-home.json", "results/e2e-review.json", "results/e2e-supply.json"]) assert.ok(tracked.includes(f), `${f} is committed`);
+    for (const f of ["results/bench.json", "results/faults.json", "results/e2e-home.json", "results/e2e-local.json", "results/e2e-review.json", "results/e2e-rollback.json", "results/e2e-supply.json"]) assert.ok(tracked.includes(f), `${f} is committed`);
   });
 
   for (const file of tracked.filter((f) => !(f in PREDATES))) {
