@@ -15,8 +15,10 @@ export interface Row {
   readonly containersReplaced: number;
   /** Seconds of each part: fleet phases, or bake and compose. */
   readonly parts: Readonly<Record<string, number>>;
-  /** The machine's 1- and 5-minute load averages when the row ended. */
+  /** The machine's 1- and 5-minute load averages when the row ended (its own work included). */
   readonly load?: readonly [number, number];
+  /** The same when the row started, after the bench waited for the machine to settle: what else ran. */
+  readonly loadAtStart?: readonly [number, number];
   /** How the changed service's health port answered during a one-service change. */
   readonly outage?: { readonly polls: number; readonly failed: number; readonly longestSeconds: number };
   /** Seconds per resource type (summed over resources, which overlap), from the engine's events. */
@@ -34,7 +36,8 @@ export interface Verdict {
 
 /**
  * Whether two rows ran at loads that allow comparing their seconds: both on a quiet machine (a
- * 1-minute load up to the number of cores), or loads within a factor of 1.5 of each other.
+ * 1-minute load up to the number of cores), or loads within a factor of 1.5 of each other. The
+ * loads are those at the rows' start where recorded: a row's own work raises the load it ends at.
  */
 export function comparableLoads(a: number, b: number, cores: number): boolean {
   if (a <= cores && b <= cores) return true;
@@ -52,7 +55,7 @@ export function verdicts(rows: readonly Row[], opts: { services: number; cores: 
   const ratio = (a: Row | undefined, b: Row | undefined, goal: string, max: number): Verdict => {
     if (!a || !b) return { value: null, goal, met: null, note: "not measured in this run" };
     const value = r2(a.seconds / b.seconds);
-    const [la, lb] = [a.load?.[0], b.load?.[0]];
+    const [la, lb] = [(a.loadAtStart ?? a.load)?.[0], (b.loadAtStart ?? b.load)?.[0]];
     if (la === undefined || lb === undefined) return { value, goal, met: null, note: "no load recorded for these rows" };
     if (!comparableLoads(la, lb, opts.cores)) return { value, goal, met: null, note: `not comparable: the rows ran at loads ${la} and ${lb}` };
     return { value, goal, met: value <= max };

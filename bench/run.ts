@@ -52,6 +52,23 @@ interface Checkout {
 }
 
 const round = (s: number) => Math.round(s * 10) / 10;
+
+/** The machine's 1- and 5-minute loads when the row being measured started (settle sets it). */
+let rowStart: [number, number] | undefined;
+
+/**
+ * Waits up to two minutes for the 1-minute load to come down to the number of cores (the row
+ * before decays slowly), then records the load the next row starts at. A row's own work raises the
+ * load it ends at, so only its start says what else was running.
+ */
+async function settle(say: (line: string) => void): Promise<void> {
+  const cores = os.cpus().length;
+  const deadline = Date.now() + 120_000;
+  while (os.loadavg()[0] > cores && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5000));
+  const [one, five] = os.loadavg();
+  rowStart = [round(one), round(five)];
+  say(`the next row starts at load ${rowStart.join(", ")}`);
+}
 let marksSeq = 0;
 
 async function main(): Promise<void> {
@@ -82,7 +99,8 @@ async function main(): Promise<void> {
   fs.writeFileSync(partial, "");
   const keep = (measured: Row) => {
     const [one, five] = os.loadavg();
-    const row: Row = { ...measured, load: [round(one), round(five)] };
+    const row: Row = { ...measured, load: [round(one), round(five)], ...(rowStart ? { loadAtStart: rowStart } : {}) };
+    rowStart = undefined;
     rows.push(row);
     fs.appendFileSync(partial, `${JSON.stringify({ revision, ...row })}\n`);
   };
@@ -143,8 +161,10 @@ async function compareAtCatalogSize(work: string, runId: string, buildx: string,
   const ck = prepare(work, "main", runId, SERVICES.length);
   say(`fleet: cold up on an empty builder (${ck.dir})`);
   await buildkit(BUILDER, { empty: true });
+  await settle(say);
   keep(fleetUp(ck, work, "cold"));
   say("fleet: no-op up");
+  await settle(say);
   const noop = fleetUp(ck, work, "no-op");
   keep(noop);
   const breakdown = noopBreakdown(ck, work, noop);
@@ -152,8 +172,10 @@ async function compareAtCatalogSize(work: string, runId: string, buildx: string,
   const beforeChange = fleetHistory(ck).length;
   editSource(ck, "one");
   say("fleet: one service changed");
+  await settle(say);
   keep(whileWatched(ck, work, () => fleetUp(ck, work, "one service changed")));
   say("fleet: the changed service rolled back to the update before the change");
+  await settle(say);
   keep(fleetRollback(ck, work, beforeChange));
   must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 1800 });
 
@@ -161,11 +183,14 @@ async function compareAtCatalogSize(work: string, runId: string, buildx: string,
   say("bake + compose: cold, on an empty builder");
   await buildkit(BUILDER, { empty: true });
   resetSource(ck);
+  await settle(say);
   keep(await peerUp(ck, buildx, compose, "cold"));
   say("bake + compose: no-op");
+  await settle(say);
   keep(await peerUp(ck, buildx, compose, "no-op"));
   editSource(ck, "one");
   say("bake + compose: one service changed");
+  await settle(say);
   const peerOne = await (async () => {
     const stop = watchHealth(healthUrl(), path.join(work, "outage-peer.json"));
     const row = await peerUp(ck, buildx, compose, "one service changed");

@@ -31,6 +31,13 @@ describe("bench goals", () => {
     assert.match(v.note!, /not comparable: the rows ran at loads 0\.9 and 9/);
   });
 
+  it("judges by the load a row started at: its own work raising the load it ends at does not make it incomparable", () => {
+    const busyAtEnd = quiet.map((r) => (r.tool === "fleet" && r.case === "cold" ? { ...r, load: [14, 9] as const, loadAtStart: [1.2, 1.5] as const } : r));
+    assert.equal(verdicts(busyAtEnd, { services: 10, cores: 2 })["fleet cold / peers' cold"].met, true);
+    const busyAtStart = quiet.map((r) => (r.tool === "fleet" && r.case === "cold" ? { ...r, load: [1, 1] as const, loadAtStart: [9, 6] as const } : r));
+    assert.equal(verdicts(busyAtStart, { services: 10, cores: 2 })["fleet cold / peers' cold"].met, null);
+  });
+
   it("misses the rollback goal when it takes 10 s or more, whatever the ratio", () => {
     const slow = quiet.map((r) => (r.case === "rollback of one service" ? { ...r, seconds: 12 } : r.case === "one service changed" && r.tool === "fleet" ? { ...r, seconds: 40 } : r));
     const v = verdicts(slow, { services: 10, cores: 2 })["fleet rollback / fleet one-service"];
