@@ -58,8 +58,6 @@ async function sbom(req: { image: string; dockerHost: string }) {
 /** Scans the image with Trivy and applies the gate; a failing gate is one line per finding. */
 async function scan(req: { service: string; image: string; severity: Severity; failOnUnfixed: boolean; dbDir: string; allowlist: AllowEntry[]; dockerHost: string }) {
   const { trivy, scanDb } = tools();
-  // Trivy reaches the registry as the stack's engine does: plain HTTP where the engine trusts it so.
-  const { plainHttp } = await Registry.forImage(req.image, req.dockerHost);
   // With a database directory given (fleet:scanDbDir, else FLEET_SCAN_DB_DIR: the test runs set it
   // for every stack; else the one scripts/supply-tools.sh chose where Trivy's own cannot be
   // downloaded), Trivy uses the database in it and never downloads one.
@@ -74,7 +72,9 @@ async function scan(req: { service: string; image: string; severity: Severity; f
   // Trivy's own database may be downloaded or updated by the scan, so those scans take turns.
   const args = ["image", "--quiet", "--format", "json", "--list-all-pkgs=false", "--scanners", "vuln", "--image-src", "remote", "--cache-backend", "memory", ...db, req.image];
   const lock = path.join(CACHE, "trivy.lock");
-  const trivyReport = () => {
+  const trivyReport = async () => {
+    // Trivy reaches the registry as the stack's engine does: plain HTTP where the engine trusts it so.
+    const { plainHttp } = await Registry.forImage(req.image, req.dockerHost);
     try {
       return exec(dbDir ? trivy : "flock", dbDir ? args : [lock, trivy, ...args], { TRIVY_INSECURE: String(plainHttp), TRIVY_DISABLE_TELEMETRY: "true" }, `trivy on ${req.image}`);
     } catch (e) {
@@ -87,7 +87,7 @@ async function scan(req: { service: string; image: string; severity: Severity; f
     }
   };
   const kept = reports.get(req.image, database);
-  const report = kept ?? trivyReport();
+  const report = kept ?? (await trivyReport());
   const findings = parseTrivyReport(report);
   if (!kept) reports.put(req.image, database, report);
   const verdict = decide(req.service, req.image, findings, req.allowlist, { severity: req.severity, failOnUnfixed: req.failOnUnfixed });
