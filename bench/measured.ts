@@ -31,9 +31,7 @@ const machineOf = (r: Record_) => (typeof r.machine === "string" ? r.machine : `
 
 /** One line naming where a section's figures come from. */
 const source = (file: string, r: Record_) =>
-  r.commit
-    ? `From \`results/${file}.json\`: commit ${r.commit.slice(0, 7)}, ${machineOf(r)}${r.at ? `, ${r.at.slice(0, 16).replace("T", " ")} UTC` : ""}; the run ${r.passed ? "passed" : "did NOT pass"}.`
-    : `From \`results/${file}.json\`, written before records named their commit and machine (its command rewrites it on its next run).`;
+  `From \`results/${file}.json\`: commit ${r.commit.slice(0, 7)}, ${machineOf(r)}${r.at ? `, ${r.at.slice(0, 16).replace("T", " ")} UTC` : ""}; the run ${r.passed ? "passed" : "did NOT pass"}.`;
 
 function benchSection(r: Record_): string[] {
   const rows = r.rows as Row[];

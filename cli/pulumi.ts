@@ -10,8 +10,6 @@ import * as path from "path";
 import { fleetCache } from "../cache";
 import { CliError } from "./args";
 
-export { fleetCache };
-
 /** fleet's own file backend, used only with the compiled toolchain when nothing else is chosen. */
 export function ownBackend(cache: string): string {
   return `file://${cache}/state`;
