@@ -168,7 +168,9 @@ async function compareAtCatalogSize(work: string, runId: string, buildx: string,
   const noop = fleetUp(ck, work, "no-op");
   keep(noop);
   const breakdown = noopBreakdown(ck, work, noop);
-  const stateBytesPerService = Math.round(must("pulumi", ["stack", "export", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env }).stdout.length / ck.services);
+  // The state as a backend stores it (one line of JSON); `stack export` indents it by half again.
+  const exported = must("pulumi", ["stack", "export", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env }).stdout;
+  const stateBytesPerService = Math.round(JSON.stringify(JSON.parse(exported)).length / ck.services);
   const beforeChange = fleetHistory(ck).length;
   editSource(ck, "one");
   say("fleet: one service changed");
