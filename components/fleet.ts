@@ -151,11 +151,11 @@ export class Fleet extends pulumi.ComponentResource {
 
   /** A service's vulnerability gate, SBOM, container and `:prev` tag on the stack's engine. */
   private runService(name: string, args: FleetArgs, engine: Engine, s: ResolvedService, image: pulumi.Output<string>): RunningService {
-    const { fleet, projectDir } = args;
+    const { fleet } = args;
     // Every digest passes the vulnerability gate before its container is touched, and gets an
     // SBOM (made beside the gate and the canary, not in their way) before it is reported.
-    const sbom = new ImageSbom(`${name}-${s.slug}-sbom`, { image, projectDir, dockerHost: fleet.dockerHost }, this.child);
-    const gate = new ScanGate(`${name}-${s.slug}-scan`, { service: s.name, image, ...fleet.scan, projectDir, dockerHost: fleet.dockerHost }, this.child);
+    const sbom = new ImageSbom(`${name}-${s.slug}-sbom`, { image, dockerHost: fleet.dockerHost }, this.child);
+    const gate = new ScanGate(`${name}-${s.slug}-scan`, { service: s.name, image, ...fleet.scan, dockerHost: fleet.dockerHost }, this.child);
     const container = new ServiceContainer(
       `${name}-${s.slug}`,
       {
@@ -172,7 +172,7 @@ export class Fleet extends pulumi.ComponentResource {
       },
       { ...this.child, provider: engine.provider },
     );
-    new PrevTag(`${name}-${s.slug}-prev`, { image, dockerHost: fleet.dockerHost, projectDir }, { ...this.child, dependsOn: [container] });
+    new PrevTag(`${name}-${s.slug}-prev`, { image, dockerHost: fleet.dockerHost }, { ...this.child, dependsOn: [container] });
     return { container, sbom };
   }
 
@@ -190,7 +190,7 @@ export class Fleet extends pulumi.ComponentResource {
 
   /** Tells the ObservabilityCenter a service's digest and SBOM once its container is healthy; resolves to what became of it. */
   private inventoryReport(name: string, args: FleetArgs, s: ResolvedService, built: pulumi.Output<string> | undefined, running: ReadonlyMap<string, RunningService>, center: ResolvedService): pulumi.Output<string> {
-    const { fleet, projectDir } = args;
+    const { fleet } = args;
     const { container, sbom } = running.get(s.name)!;
     const sent = new InventoryReport(
       `${name}-${s.slug}-report`,
@@ -202,7 +202,6 @@ export class Fleet extends pulumi.ComponentResource {
         image: container.image,
         inputs: inputsOf(s, built),
         commit: fleet.commit,
-        projectDir,
         dockerHost: fleet.dockerHost,
       },
       { ...this.child, dependsOn: [container, sbom, running.get(center.name)!.container] },

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { exec } from "./exec";
+import { exec } from "../proc";
+import { projectProvider } from "./dynamic";
 
 /** Inputs of a HealthCanary. */
 export interface HealthCanaryArgs {
@@ -56,9 +57,8 @@ const PROVEN_KEPT = 50;
  * entrypoint and command, unchanged, beneath it), and leftovers of a run that was killed (same
  * stack and service labels) are removed before the next one starts.
  *
- * A dynamic provider: its methods are serialized into the state and run in the provider process
- * all dynamic resources share, so they require what they use, capture only exec.ts, and never
- * block that process.
+ * A dynamic provider, run from the project's code (components/dynamic.ts) in the provider process
+ * all dynamic resources share: it never blocks that process.
  */
 export const canaryProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: CanaryState, news: CanaryInputs) {
@@ -134,6 +134,6 @@ export class HealthCanary extends pulumi.dynamic.Resource {
   public readonly image!: pulumi.Output<string>;
 
   constructor(name: string, args: HealthCanaryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(canaryProvider, name, { ...args, runFlags: [...args.runFlags], labels: { ...args.labels } }, opts, DYNAMIC_MODULE, DYNAMIC.healthCanary);
+    super(projectProvider("components/healthCanary", "canaryProvider"), name, { ...args, runFlags: [...args.runFlags], labels: { ...args.labels } }, opts, DYNAMIC_MODULE, DYNAMIC.healthCanary);
   }
 }

@@ -1,20 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { supplyStep } from "./exec";
+import { projectProvider } from "./dynamic";
+import { steps } from "./steps";
 
 /** Inputs of an ImageSbom. */
 export interface ImageSbomArgs {
   /** The image, `repo@sha256:...`; a new digest gets a new SBOM. */
   readonly image: pulumi.Input<string>;
-  /** The project directory, whose supply/run.ts does the work (not part of the diff). */
-  readonly projectDir: string;
   /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP to the registry (registry/trust.ts; not part of the diff). */
   readonly dockerHost: string;
 }
 
 interface SbomState {
   readonly image: string;
-  readonly projectDir: string;
   readonly dockerHost: string;
 }
 
@@ -22,9 +20,8 @@ interface SbomState {
  * Makes sure the image has a CycloneDX SBOM kept beside it in the registry (an OCI artifact whose
  * subject is the image, tagged `sha256-<hex>.sbom`): reuses the one there, else runs syft on the
  * pushed image and stores its output. Keyed by the digest only: an unchanged digest is never
- * scanned again, and a checkout elsewhere does not count as a change. The methods are serialized
- * into the state and run in the provider process all dynamic resources share, so they require what
- * they use, capture only exec.ts, and never block that process.
+ * scanned again, and a checkout elsewhere does not count as a change. A dynamic provider, run
+ * from the project's code (components/dynamic.ts) in the provider process all dynamic resources share.
  */
 export const sbomProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: SbomState, news: SbomState) {
@@ -32,7 +29,7 @@ export const sbomProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed, replaces: changed ? ["image"] : [], deleteBeforeReplace: false };
   },
   async create(inputs: SbomState) {
-    const out = await supplyStep(inputs.projectDir, "sbom", { image: inputs.image, dockerHost: inputs.dockerHost }).catch((e: Error) => {
+    const out = await steps().sbom({ image: inputs.image, dockerHost: inputs.dockerHost }).catch((e: Error) => {
       throw new Error(`SBOM of ${inputs.image}: ${e.message}`);
     });
     return { id: `sbom-${inputs.image.slice(inputs.image.lastIndexOf("@") + 8, inputs.image.lastIndexOf("@") + 20)}`, outs: { ...inputs, ...out } };
@@ -54,6 +51,6 @@ export class ImageSbom extends pulumi.dynamic.Resource {
   declare public readonly byType: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: ImageSbomArgs, opts?: pulumi.CustomResourceOptions) {
-    super(sbomProvider, name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.imageSbom);
+    super(projectProvider("components/imageSbom", "sbomProvider"), name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.imageSbom);
   }
 }

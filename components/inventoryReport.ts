@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { supplyStep } from "./exec";
+import { projectProvider } from "./dynamic";
+import { steps } from "./steps";
 
 /** Inputs of an InventoryReport. */
 export interface InventoryReportArgs {
@@ -15,8 +16,6 @@ export interface InventoryReportArgs {
   readonly inputs: pulumi.Input<string>;
   /** The git HEAD of the checkout that deploys it (not part of the diff). */
   readonly commit: string;
-  /** The project directory, whose supply/run.ts does the work (not part of the diff). */
-  readonly projectDir: string;
   /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP to the registry (registry/trust.ts; not part of the diff). */
   readonly dockerHost: string;
 }
@@ -29,7 +28,6 @@ interface ReportState {
   readonly image: string;
   readonly inputs?: string;
   readonly commit?: string;
-  readonly projectDir: string;
   readonly dockerHost: string;
   readonly delivered?: boolean;
 }
@@ -41,8 +39,8 @@ interface ReportState {
  * rebase) changes nothing, so the record keeps the commit that first deployed the digest, and
  * pinning the running digest sends nothing again. An unreachable or refusing receiver does not
  * fail the update (the service is healthy and running); the report is kept as undelivered, with
- * the reason, and sent again on the next up. The methods are serialized into the state and run in the provider process all dynamic
- * resources share, so they require what they use, capture only exec.ts, and never block that process.
+ * the reason, and sent again on the next up. A dynamic provider, run from the project's code
+ * (components/dynamic.ts) in the provider process all dynamic resources share.
  */
 export const reportProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: ReportState, news: ReportState) {
@@ -52,7 +50,7 @@ export const reportProvider: pulumi.dynamic.ResourceProvider = {
   },
   async create(inputs: ReportState) {
     const request = { url: inputs.url, service: inputs.service, machine: inputs.machine, stack: inputs.stack, image: inputs.image, inputs: inputs.inputs ?? "unknown", commit: inputs.commit ?? "unknown", dockerHost: inputs.dockerHost };
-    const out = await supplyStep(inputs.projectDir, "report", request).catch((e: Error) => ({ delivered: false, at: new Date().toISOString(), error: e.message }));
+    const out = await steps().report(request).catch((e: Error) => ({ delivered: false, at: new Date().toISOString(), error: e.message }));
     return { id: `report-${inputs.service}-${Date.now()}`, outs: { ...inputs, ...out } };
   },
   async delete() {
@@ -70,6 +68,6 @@ export class InventoryReport extends pulumi.dynamic.Resource {
   declare public readonly error: pulumi.Output<string>;
 
   constructor(name: string, args: InventoryReportArgs, opts?: pulumi.CustomResourceOptions) {
-    super(reportProvider, name, { ...args, delivered: undefined, at: undefined, error: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.inventoryReport);
+    super(projectProvider("components/inventoryReport", "reportProvider"), name, { ...args, delivered: undefined, at: undefined, error: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.inventoryReport);
   }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { exec } from "./exec";
+import { exec } from "../proc";
+import { projectProvider } from "./dynamic";
 
 /** Inputs of a PidsLimit. */
 export interface PidsLimitArgs {
@@ -21,9 +22,9 @@ interface PidsInputs {
 /**
  * Sets the engine's PIDs limit on a container (CIS 5.29), which the Docker provider's Container
  * has no input for: `docker update --pids-limit`, the engine's update API. The limit is kept in
- * the container's host config, so it holds across engine restarts. A dynamic provider run in the
- * provider process all dynamic resources share: its methods require what they use, capture only
- * exec.ts, and never block that process.
+ * the container's host config, so it holds across engine restarts. A dynamic provider, run from the
+ * project's code (components/dynamic.ts) in the provider process all dynamic resources share: it
+ * never blocks that process.
  */
 export const pidsProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PidsInputs, news: PidsInputs) {
@@ -44,6 +45,6 @@ export const pidsProvider: pulumi.dynamic.ResourceProvider = {
 /** The PIDs limit of one container, applied through the engine's update API. */
 export class PidsLimit extends pulumi.dynamic.Resource {
   constructor(name: string, args: PidsLimitArgs, opts?: pulumi.CustomResourceOptions) {
-    super(pidsProvider, name, { ...args }, opts, DYNAMIC_MODULE, DYNAMIC.pidsLimit);
+    super(projectProvider("components/pidsLimit", "pidsProvider"), name, { ...args }, opts, DYNAMIC_MODULE, DYNAMIC.pidsLimit);
   }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { projectStep } from "./exec";
+import { projectProvider } from "./dynamic";
+import { steps } from "./steps";
 
 /** Inputs of a PrevTag. */
 export interface PrevTagArgs {
@@ -10,25 +11,21 @@ export interface PrevTagArgs {
   readonly tag?: pulumi.Input<string>;
   /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP (registry/trust.ts). */
   readonly dockerHost: string;
-  /** The project directory, whose registry/run.ts does the work (not part of the diff). */
-  readonly projectDir: string;
 }
 
 interface PrevTagState {
   readonly image: string;
   readonly tag: string;
   readonly dockerHost: string;
-  readonly projectDir: string;
   /** The image the tag points at, or "" before any change. */
   readonly previous?: string;
 }
 
 /**
  * Moves the tag to the image a service ran before, through the registry module's client
- * (`registry/run.ts tag`): the old digest's manifest is put back under the tag with its media type,
- * over plain HTTP when the stack's engine trusts the registry so. A dynamic provider: its methods
- * are serialized into the state and run in the provider process all dynamic resources share, so
- * they require what they use, capture only exec.ts, and never block that process.
+ * (components/steps.ts): the old digest's manifest is put back under the tag with its media type,
+ * over plain HTTP when the stack's engine trusts the registry so. A dynamic provider, run from the
+ * project's code (components/dynamic.ts) in the provider process all dynamic resources share.
  */
 export const prevTagProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: PrevTagState, news: PrevTagState) {
@@ -40,7 +37,7 @@ export const prevTagProvider: pulumi.dynamic.ResourceProvider = {
   },
   async update(_id: string, olds: PrevTagState, news: PrevTagState) {
     if (olds.image === news.image) return { outs: { ...news, previous: olds.previous ?? "" } };
-    await projectStep(news.projectDir, "registry/run.ts", "tag", { image: olds.image, tag: news.tag, dockerHost: news.dockerHost });
+    await steps().tag({ image: olds.image, tag: news.tag, dockerHost: news.dockerHost });
     return { outs: { ...news, previous: olds.image } };
   },
   async delete() {
@@ -58,6 +55,6 @@ export class PrevTag extends pulumi.dynamic.Resource {
   public readonly previous!: pulumi.Output<string>;
 
   constructor(name: string, args: PrevTagArgs, opts?: pulumi.CustomResourceOptions) {
-    super(prevTagProvider, name, { image: args.image, tag: args.tag ?? "prev", dockerHost: args.dockerHost, projectDir: args.projectDir, previous: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.prevTag);
+    super(projectProvider("components/prevTag", "prevTagProvider"), name, { image: args.image, tag: args.tag ?? "prev", dockerHost: args.dockerHost, previous: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.prevTag);
   }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { supplyStep } from "./exec";
+import { projectProvider } from "./dynamic";
+import { steps } from "./steps";
 import { AllowEntry } from "../supply/allowlist";
 import { Severity } from "../supply/findings";
 
@@ -18,8 +19,6 @@ export interface ScanGateArgs {
   readonly dbDir: string;
   /** Findings let through (security/allowlist.yaml, checked and unexpired). */
   readonly allowlist: readonly AllowEntry[];
-  /** The project directory, whose supply/run.ts does the work (not part of the diff). */
-  readonly projectDir: string;
   /** The stack's Docker engine (fleet:dockerHost), whose trust decides plain HTTP to the registry (registry/trust.ts; not part of the diff). */
   readonly dockerHost: string;
 }
@@ -31,16 +30,14 @@ interface GateState {
   readonly failOnUnfixed: boolean;
   readonly dbDir: string;
   readonly allowlist: readonly AllowEntry[];
-  readonly projectDir: string;
   readonly dockerHost: string;
 }
 
 /**
  * Scans the image with Trivy on create and fails, one line per finding, when the gate stops it.
  * Only the digest and the gate's settings are its identity: an unchanged digest is not scanned
- * again on each up, nor when the allowlist or the checkout changes. The methods are serialized into
- * the state and run in the provider process all dynamic resources share, so they require what they
- * use, capture only exec.ts, and never block that process.
+ * again on each up, nor when the allowlist or the checkout changes. A dynamic provider, run from
+ * the project's code (components/dynamic.ts) in the provider process all dynamic resources share.
  */
 export const gateProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: GateState, news: GateState) {
@@ -48,7 +45,7 @@ export const gateProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed.length > 0, replaces: changed, deleteBeforeReplace: false };
   },
   async create(inputs: GateState) {
-    const out = await supplyStep(inputs.projectDir, "scan", inputs);
+    const out = await steps().scan({ ...inputs, severity: inputs.severity as Severity, allowlist: [...inputs.allowlist] });
     return { id: `scan-${inputs.image.slice(inputs.image.lastIndexOf("@") + 8, inputs.image.lastIndexOf("@") + 20)}-${Date.now()}`, outs: { ...inputs, ...out } };
   },
   async delete() {
@@ -69,6 +66,6 @@ export class ScanGate extends pulumi.dynamic.Resource {
   declare public readonly allowed: pulumi.Output<string[]>;
 
   constructor(name: string, args: ScanGateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(gateProvider, name, { ...args, allowlist: [...args.allowlist], findings: undefined, allowed: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.scanGate);
+    super(projectProvider("components/scanGate", "gateProvider"), name, { ...args, allowlist: [...args.allowlist], findings: undefined, allowed: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.scanGate);
   }
 }

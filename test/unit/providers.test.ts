@@ -8,71 +8,68 @@ import { reportProvider } from "../../components/inventoryReport";
 import { pidsProvider } from "../../components/pidsLimit";
 import { prevTagProvider } from "../../components/prevTag";
 import { gateProvider } from "../../components/scanGate";
+import { standInSteps } from "../../components/steps";
 import { tempDir } from "../support/project";
 
 const image = (c: string) => `127.0.0.1:5000/fleet/central-error-bus@sha256:${c.repeat(64)}`;
 /** An engine no test can reach: should a stand-in below be missed, the real client fails instead of acting. */
 const HOST = "unix:///nonexistent/fleet-unit-test.sock";
 
-/** One run of a project step, as the stand-in ts-node recorded it. */
+/** One step a provider took, as the stand-in steps recorded it. */
 interface Step {
-  readonly script: string;
   readonly step: string;
   readonly request: unknown;
 }
 
 let tmp: string;
-/** A project directory whose node_modules/.bin/ts-node stands in for `ts-node --transpile-only SCRIPT STEP`: it records each call and answers as told. */
-let project: string;
 /** Where the stand-in `docker` on PATH records its calls. */
 let bin: string;
+/** The steps taken since the last call to stepsRun. */
+let taken: Step[] = [];
+/** How the next step ends: it answers `reply`, or fails with the message `fail`. */
+let outcome: { reply: object } | { fail: string } = { reply: {} };
 
-/** The next step answers `reply` (its last stdout line), or fails printing `fail` on stderr. */
-function answer(outcome: { reply: object } | { fail: string }): void {
-  fs.rmSync(path.join(project, "fail"), { force: true });
-  if ("reply" in outcome) fs.writeFileSync(path.join(project, "reply"), `progress a step prints first\n${JSON.stringify(outcome.reply)}\n`);
-  else fs.writeFileSync(path.join(project, "fail"), `${outcome.fail}\n`);
+/** The next step answers `reply`, or fails with the message `fail`. */
+function answer(next: { reply: object } | { fail: string }): void {
+  outcome = next;
 }
 
-/** The steps run since the last call, in order. */
+/** The steps taken since the last call, in order. */
 function stepsRun(): Step[] {
-  const file = path.join(project, "calls");
-  if (!fs.existsSync(file)) return [];
-  const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean);
-  fs.rmSync(file);
-  return lines.map((line) => {
-    const [script, step, request] = line.split("\t");
-    return { script: path.relative(project, script), step, request: JSON.parse(request) };
-  });
+  const out = taken;
+  taken = [];
+  return out;
 }
+
+/** A stand-in for one of the project's steps (components/steps.ts): records the request, answers as told. */
+const standIn = (step: string) => async (request: unknown) => {
+  taken.push({ step, request: JSON.parse(JSON.stringify(request)) });
+  if ("fail" in outcome) throw new Error(outcome.fail);
+  return outcome.reply as never;
+};
 
 describe("dynamic providers", () => {
   before(() => {
     tmp = tempDir("fleet-providers-");
-    project = path.join(tmp, "project");
-    fs.mkdirSync(path.join(project, "node_modules", ".bin"), { recursive: true });
-    fs.writeFileSync(
-      path.join(project, "node_modules", ".bin", "ts-node"),
-      ["#!/bin/sh", `{ printf '%s\\t%s\\t' "$2" "$3"; cat; printf '\\n'; } >> '${project}/calls'`, `if [ -f '${project}/fail' ]; then cat '${project}/fail' >&2; exit 1; fi`, `cat '${project}/reply'`, ""].join("\n"),
-      { mode: 0o755 },
-    );
+    standInSteps({ sbom: standIn("sbom"), scan: standIn("scan"), report: standIn("report"), tag: standIn("tag") as never });
     bin = path.join(tmp, "bin");
     fs.mkdirSync(bin);
     fs.writeFileSync(
       path.join(bin, "docker"),
-      // It reads its stdin before exiting: exec.ts ends the child's stdin with no error handler, so a
-      // child gone before that write would raise an uncaught EPIPE here instead of a result.
+      // It reads its stdin before exiting: a child gone before exec ends its stdin would be an EPIPE.
       ["#!/bin/sh", "cat >/dev/null", `printf '%s|%s\\n' "$DOCKER_HOST" "$*" >> '${bin}/calls'`, `if [ -f '${bin}/fail' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi`, 'echo "$4"', ""].join("\n"),
       { mode: 0o755 },
     );
   });
 
   after(() => {
+    standInSteps(undefined);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   beforeEach(() => {
-    for (const f of ["calls", "reply", "fail"]) fs.rmSync(path.join(project, f), { force: true });
+    taken = [];
+    outcome = { reply: {} };
     for (const f of ["calls", "fail"]) fs.rmSync(path.join(bin, f), { force: true });
   });
 
@@ -80,15 +77,15 @@ describe("dynamic providers", () => {
   const replace = (...keys: string[]) => ({ changes: true, replaces: keys, deleteBeforeReplace: false });
 
   describe("PrevTag: the :prev tag follows the image a service ran before", () => {
-    const state = (img: string, extra: object = {}) => ({ image: img, tag: "prev", dockerHost: HOST, projectDir: project, ...extra });
+    const state = (img: string, extra: object = {}) => ({ image: img, tag: "prev", dockerHost: HOST, ...extra });
 
     it("moves on a new running digest or tag name by an update, never a replace (a replace would forget the digest to tag)", async () => {
       assert.deepEqual(await prevTagProvider.diff!("p", state(image("a")), state(image("b"))), { changes: true, replaces: [], deleteBeforeReplace: false });
       assert.deepEqual(await prevTagProvider.diff!("p", state(image("a")), state(image("a"), { tag: "before" })), { changes: true, replaces: [], deleteBeforeReplace: false });
     });
 
-    it("does not move when only the engine or the checkout changed", async () => {
-      assert.deepEqual(await prevTagProvider.diff!("p", state(image("a")), state(image("a"), { dockerHost: "ssh://fleet@pc2", projectDir: "/elsewhere" })), noChange);
+    it("does not move when only the engine changed", async () => {
+      assert.deepEqual(await prevTagProvider.diff!("p", state(image("a")), state(image("a"), { dockerHost: "ssh://fleet@pc2" })), noChange);
     });
 
     it("tags nothing for a service's first image", async () => {
@@ -97,15 +94,15 @@ describe("dynamic providers", () => {
       assert.deepEqual(stepsRun(), []);
     });
 
-    it("puts the tag on the digest that was running, through registry/run.ts, when the image changes", async () => {
+    it("puts the tag on the digest that was running, through the registry step, when the image changes", async () => {
       answer({ reply: {} });
       const r = await prevTagProvider.update!("p", state(image("a"), { previous: "" }), state(image("b")));
-      assert.deepEqual(stepsRun(), [{ script: "registry/run.ts", step: "tag", request: { image: image("a"), tag: "prev", dockerHost: HOST } }]);
+      assert.deepEqual(stepsRun(), [{ step: "tag", request: { image: image("a"), tag: "prev", dockerHost: HOST } }]);
       assert.deepEqual(r.outs, { ...state(image("b")), previous: image("a") });
     });
 
     it("keeps where the tag points, tagging nothing, when the image stays (a state from before `previous` reads \"\")", async () => {
-      const kept = await prevTagProvider.update!("p", state(image("b"), { previous: image("a") }), state(image("b"), { projectDir: "/elsewhere" }));
+      const kept = await prevTagProvider.update!("p", state(image("b"), { previous: image("a") }), state(image("b"), { dockerHost: "ssh://fleet@pc2" }));
       assert.equal((kept.outs as { previous: string }).previous, image("a"));
       const old = await prevTagProvider.update!("p", state(image("b")), state(image("b")));
       assert.equal((old.outs as { previous: string }).previous, "");
@@ -119,7 +116,7 @@ describe("dynamic providers", () => {
   });
 
   describe("ScanGate: a digest is scanned once, again only for a new digest or stricter settings", () => {
-    const state = (extra: object = {}) => ({ service: "CentralErrorBus", image: image("a"), severity: "HIGH", failOnUnfixed: false, dbDir: "", allowlist: [], projectDir: project, dockerHost: HOST, ...extra });
+    const state = (extra: object = {}) => ({ service: "CentralErrorBus", image: image("a"), severity: "HIGH", failOnUnfixed: false, dbDir: "", allowlist: [], dockerHost: HOST, ...extra });
 
     it("scans again, by replacing itself, for a new digest, another severity or failOnUnfixed", async () => {
       assert.deepEqual(await gateProvider.diff!("g", state(), state({ image: image("b") })), replace("image"));
@@ -128,16 +125,16 @@ describe("dynamic providers", () => {
       assert.deepEqual(await gateProvider.diff!("g", state(), state({ image: image("b"), severity: "CRITICAL" })), replace("image", "severity"));
     });
 
-    it("does not scan again when nothing changed, nor for a new allowlist, checkout, engine or service name", async () => {
+    it("does not scan again when nothing changed, nor for a new allowlist, engine or service name", async () => {
       assert.deepEqual(await gateProvider.diff!("g", state(), state()), noChange);
       const allowlist = [{ id: "CVE-2024-0001", package: "openssl", until: "2099-01-01", reason: "not reachable" }];
-      assert.deepEqual(await gateProvider.diff!("g", state(), state({ allowlist, projectDir: "/elsewhere", dockerHost: "ssh://fleet@pc2", service: "Renamed" })), noChange);
+      assert.deepEqual(await gateProvider.diff!("g", state(), state({ allowlist, dockerHost: "ssh://fleet@pc2", service: "Renamed" })), noChange);
     });
 
-    it("hands supply/run.ts scan the whole gate and keeps what it reports", async () => {
+    it("hands the scan step the whole gate and keeps what it reports", async () => {
       answer({ reply: { findings: 3, allowed: ["CVE-2024-0001 in openssl (until 2099-01-01)"] } });
       const r = await gateProvider.create!(state());
-      assert.deepEqual(stepsRun(), [{ script: "supply/run.ts", step: "scan", request: state() }]);
+      assert.deepEqual(stepsRun(), [{ step: "scan", request: state() }]);
       assert.match(r.id, /^scan-aaaaaaaaaaaa-\d+$/);
       assert.deepEqual(r.outs, { ...state(), findings: 3, allowed: ["CVE-2024-0001 in openssl (until 2099-01-01)"] });
     });
@@ -149,18 +146,18 @@ describe("dynamic providers", () => {
   });
 
   describe("ImageSbom: one SBOM per digest", () => {
-    const state = (img: string, extra: object = {}) => ({ image: img, projectDir: project, dockerHost: HOST, ...extra });
+    const state = (img: string, extra: object = {}) => ({ image: img, dockerHost: HOST, ...extra });
 
-    it("is made again, by replacing itself, for a new digest, and not for a new checkout or engine", async () => {
+    it("is made again, by replacing itself, for a new digest, and not for a new engine", async () => {
       assert.deepEqual(await sbomProvider.diff!("s", state(image("a")), state(image("b"))), replace("image"));
-      assert.deepEqual(await sbomProvider.diff!("s", state(image("a")), state(image("a"), { projectDir: "/elsewhere", dockerHost: "ssh://fleet@pc2" })), noChange);
+      assert.deepEqual(await sbomProvider.diff!("s", state(image("a")), state(image("a"), { dockerHost: "ssh://fleet@pc2" })), noChange);
     });
 
-    it("asks supply/run.ts sbom for the image's SBOM and keeps where it is and what it lists", async () => {
+    it("asks the sbom step for the image's SBOM and keeps where it is and what it lists", async () => {
       const made = { artifact: `127.0.0.1:5000/fleet/central-error-bus@sha256:${"5".repeat(64)}`, components: 4, byType: { deb: 1, pypi: 3 } };
       answer({ reply: made });
       const r = await sbomProvider.create!(state(image("a")));
-      assert.deepEqual(stepsRun(), [{ script: "supply/run.ts", step: "sbom", request: { image: image("a"), dockerHost: HOST } }]);
+      assert.deepEqual(stepsRun(), [{ step: "sbom", request: { image: image("a"), dockerHost: HOST } }]);
       assert.deepEqual(r, { id: "sbom-aaaaaaaaaaaa", outs: { ...state(image("a")), ...made } });
     });
 
@@ -172,7 +169,7 @@ describe("dynamic providers", () => {
 
   describe("InventoryReport: what a service runs, told once per digest", () => {
     // test/unit/supply.test.ts covers a new commit, a new checkout, a new image and an undelivered report.
-    const state = (extra: object = {}) => ({ url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: image("a"), inputs: "b".repeat(64), commit: "f".repeat(40), projectDir: project, dockerHost: HOST, ...extra });
+    const state = (extra: object = {}) => ({ url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: image("a"), inputs: "b".repeat(64), commit: "f".repeat(40), dockerHost: HOST, ...extra });
 
     it("is sent again, naming why, for a new receiver, service, machine or stack", async () => {
       const other = { url: "http://observability.home.arpa/sbom", service: "FamilyWeb", machine: "pc2", stack: "pc2" };
@@ -185,11 +182,11 @@ describe("dynamic providers", () => {
       assert.deepEqual(await reportProvider.diff!("r", state(), state()), replace("delivered"));
     });
 
-    it("sends service, machine, stack, image, inputs and commit (\"unknown\" when not known) through supply/run.ts report", async () => {
+    it("sends service, machine, stack, image, inputs and commit (\"unknown\" when not known) through the report step", async () => {
       answer({ reply: { delivered: true, at: "2026-01-01T00:00:00.000Z", error: "" } });
       const r = await reportProvider.create!(state({ inputs: undefined, commit: undefined }));
       const request = { url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: image("a"), inputs: "unknown", commit: "unknown", dockerHost: HOST };
-      assert.deepEqual(stepsRun(), [{ script: "supply/run.ts", step: "report", request }]);
+      assert.deepEqual(stepsRun(), [{ step: "report", request }]);
       assert.match(r.id, /^report-CentralErrorBus-\d+$/);
       assert.deepEqual(r.outs, { ...state({ inputs: undefined, commit: undefined }), delivered: true, at: "2026-01-01T00:00:00.000Z", error: "" });
     });
@@ -245,9 +242,9 @@ describe("dynamic providers", () => {
     // replace would record a scan, SBOM, report or limit that never happened.
     const two = <T>(a: T, b: T) => fc.constantFrom(a, b);
     const cases: [string, pulumi.dynamic.ResourceProvider, fc.Arbitrary<Record<string, unknown>>][] = [
-      ["ScanGate", gateProvider, fc.record({ service: two("A", "B"), image: two(image("a"), image("b")), severity: two("HIGH", "LOW"), failOnUnfixed: fc.boolean(), dbDir: two("", "/db"), allowlist: two([], [{ id: "CVE-1" }]), projectDir: two("/p", "/q"), dockerHost: two(HOST, "ssh://x") })],
-      ["ImageSbom", sbomProvider, fc.record({ image: two(image("a"), image("b")), projectDir: two("/p", "/q"), dockerHost: two(HOST, "ssh://x") })],
-      ["InventoryReport", reportProvider, fc.record({ url: two("http://a/sbom", "http://b/sbom"), service: two("A", "B"), machine: two("local", "pc2"), stack: two("s", "t"), image: two(image("a"), image("b")), inputs: two("x", "y"), commit: two("c", "d"), projectDir: two("/p", "/q"), dockerHost: two(HOST, "ssh://x"), delivered: two(true, false) })],
+      ["ScanGate", gateProvider, fc.record({ service: two("A", "B"), image: two(image("a"), image("b")), severity: two("HIGH", "LOW"), failOnUnfixed: fc.boolean(), dbDir: two("", "/db"), allowlist: two([], [{ id: "CVE-1" }]), dockerHost: two(HOST, "ssh://x") })],
+      ["ImageSbom", sbomProvider, fc.record({ image: two(image("a"), image("b")), dockerHost: two(HOST, "ssh://x") })],
+      ["InventoryReport", reportProvider, fc.record({ url: two("http://a/sbom", "http://b/sbom"), service: two("A", "B"), machine: two("local", "pc2"), stack: two("s", "t"), image: two(image("a"), image("b")), inputs: two("x", "y"), commit: two("c", "d"), dockerHost: two(HOST, "ssh://x"), delivered: two(true, false) })],
       ["PidsLimit", pidsProvider, fc.record({ containerId: two("a", "b"), limit: two(512, 1024), dockerHost: two(HOST, "ssh://x") })],
     ];
 

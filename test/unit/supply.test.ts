@@ -134,10 +134,9 @@ describe("SBOMs and reports", () => {
   });
 
   it("are sent again for a new digest or an undelivered one, never for a new commit alone (a README commit, a shallow clone, a rebase)", async () => {
-    const state = { url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: IMAGE, inputs: "a".repeat(64), commit: "f".repeat(40), projectDir: "/p" };
+    const state = { url: "http://127.0.0.1:9100/sbom", service: "CentralErrorBus", machine: "local", stack: "s", image: IMAGE, inputs: "a".repeat(64), commit: "f".repeat(40) };
     const diff = (olds: object, news: object) => reportProvider.diff!("r", olds, news);
     assert.deepEqual(await diff({ ...state, delivered: true }, { ...state, commit: "e".repeat(40) }), { changes: false, replaces: [], deleteBeforeReplace: false });
-    assert.deepEqual(await diff({ ...state, delivered: true }, { ...state, projectDir: "/elsewhere" }), { changes: false, replaces: [], deleteBeforeReplace: false });
     const other = IMAGE.replace(/@sha256:.*/, `@sha256:${"d".repeat(64)}`);
     assert.deepEqual(await diff({ ...state, delivered: true }, { ...state, image: other, inputs: "b".repeat(64) }), { changes: true, replaces: ["image"], deleteBeforeReplace: false });
     assert.deepEqual((await diff({ ...state, delivered: false }, state)).changes, true);
