@@ -1,13 +1,14 @@
 /**
  * The one environment every fleet command runs Pulumi with, the backend rule it follows, and the
- * one runner every `pulumi` spawn in cli/ goes through. scripts/env.sh applies the same rule to a
- * shell (test/unit/backend.test.ts checks that the two agree).
+ * one runner every `pulumi` spawn in cli/ (and through test/support/engine.ts, the tests' and the
+ * bench's) goes through. scripts/env.sh applies the same rule to a shell
+ * (test/unit/backend.test.ts checks that the two agree).
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fleetCache } from "../cache";
+import { Ran, run } from "../proc";
 import { CliError } from "./args";
 
 /** fleet's own file backend, used only with the compiled toolchain when nothing else is chosen. */
@@ -99,22 +100,25 @@ export interface PulumiResult {
 /** Runs one pulumi command to completion; the readers of cli/ take one, so tests can feed recorded output. */
 export type PulumiRunner = (args: readonly string[], opts?: { readonly input?: string }) => PulumiResult;
 
+/** `args` with `--non-interactive` (once): no fleet command, test or bench waits on a prompt. */
+export function pulumiArgs(args: readonly string[]): string[] {
+  return [...args, ...(args.includes("--non-interactive") ? [] : ["--non-interactive"])];
+}
+
 /**
  * Runs `pulumi ARGS --non-interactive` in `cwd` with `env` (default fleetEnv()), capturing its
  * output, or with `inherit` passing the terminal through (stdout and stderr are then empty).
- * Never throws on a non-zero exit; a missing CLI is a CliError.
+ * No time limit unless `timeoutSeconds` is given. Never throws on a non-zero exit; a missing CLI
+ * is a CliError.
  */
-export function runPulumi(args: readonly string[], opts: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly input?: string; readonly inherit?: boolean }): PulumiResult {
-  const r = spawnSync("pulumi", [...args, ...(args.includes("--non-interactive") ? [] : ["--non-interactive"])], {
-    cwd: opts.cwd,
-    env: opts.env ?? fleetEnv(),
-    input: opts.input,
-    stdio: opts.inherit ? "inherit" : "pipe",
-    encoding: "utf8",
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  if (r.error) throw new CliError(`could not run pulumi (${r.error.message}); run \`npm run toolchain\`, or install the Pulumi CLI`);
-  return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+export function runPulumi(args: readonly string[], opts: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly input?: string; readonly inherit?: boolean; readonly timeoutSeconds?: number }): Ran {
+  // 0 is no limit: an update that builds every image from nothing takes as long as it takes.
+  const r = run("pulumi", pulumiArgs(args), { cwd: opts.cwd, env: opts.env ?? fleetEnv(), input: opts.input, inherit: opts.inherit, timeoutSeconds: opts.timeoutSeconds ?? 0 });
+  // proc's run reports a command it could not start as status -1 with node's reason last on stderr
+  // (a time limit reached is an exit like any other, its reason there too).
+  const notStarted = r.status === -1 ? /spawnSync pulumi (?!ETIMEDOUT)E[A-Z]+$/.exec(r.stderr.trimEnd())?.[0] : undefined;
+  if (notStarted) throw new CliError(`could not run pulumi (${notStarted}); run \`npm run toolchain\`, or install the Pulumi CLI`);
+  return r;
 }
 
 /** A PulumiRunner for the project in `cwd`, with `env` (default fleetEnv()). */

@@ -1,9 +1,9 @@
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CANARY_ROLE, LABELS, TYPES } from "../contract";
 import { FleetInputError } from "../errors";
+import { run } from "../proc";
 import { readStackConfig } from "../stack";
 import { CliError, stackOption } from "./args";
 import { defineCommand } from "./command";
@@ -43,12 +43,6 @@ export function leftoversOf(deployment: { resources?: { type: string; id?: strin
     canaries: containers.filter(isCanary).map((c) => ({ id: c.ID, name: c.Names })),
     orphans: containers.filter((c) => !isCanary(c) && !fullId(c.ID)).map((c) => ({ id: c.ID, name: c.Names })),
   };
-}
-
-/** Runs a command other than pulumi (docker) to completion; never throws on a non-zero exit. */
-function sh(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(cmd, args, { env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-  return { status: r.status ?? 1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? r.error.message : "") };
 }
 
 /** Lock files of the file backend Pulumi uses (none on another backend) whose update process on this host is gone. */
@@ -106,13 +100,14 @@ export async function recover(projectDir: string, stack: string, log: (line: str
     throw new CliError(`recover: pulumi stack export --stack ${stack} failed: ${lastLine(exported.stderr)}`);
   }
   const state = JSON.parse(exported.stdout) as { version: number; deployment: Parameters<typeof leftoversOf>[0] & Record<string, unknown> };
-  const listed = sh("docker", ["ps", "-a", "--no-trunc", "--filter", `label=${LABELS.stack}=${stack}`, "--format", "{{json .}}"], { ...fleetEnv(), DOCKER_HOST: dockerHost });
+  const onEngine = { env: { ...fleetEnv(), DOCKER_HOST: dockerHost } };
+  const listed = run("docker", ["ps", "-a", "--no-trunc", "--filter", `label=${LABELS.stack}=${stack}`, "--format", "{{json .}}"], onEngine);
   if (listed.status !== 0) throw new CliError(`recover: cannot list the containers of stack ${stack} on ${dockerHost}: ${listed.stderr.trim()}`);
   const containers = listed.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as ListedContainer);
   const found = leftoversOf(state.deployment, containers);
 
   for (const c of [...found.orphans, ...found.canaries]) {
-    const rm = sh("docker", ["rm", "-f", ...(found.canaries.includes(c) ? ["-v"] : []), c.id], { ...fleetEnv(), DOCKER_HOST: dockerHost });
+    const rm = run("docker", ["rm", "-f", ...(found.canaries.includes(c) ? ["-v"] : []), c.id], onEngine);
     if (rm.status !== 0) throw new CliError(`recover: could not remove container ${c.name}: ${rm.stderr.trim()}`);
   }
   found.orphans.forEach((c) => log(`recover: removed container ${c.name}, which an interrupted update created but never recorded`));

@@ -1,7 +1,7 @@
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { fleetCache } from "../cache";
+import { failure, run as runCommand } from "../proc";
 import { Profile } from "../profiles";
 import { ResolvedFleet } from "../stack";
 
@@ -160,7 +160,11 @@ export function gpuProblems(fleet: ResolvedFleet, profile: Profile, support: Eng
 /** Runs a command and returns its stdout; throws with its stderr's last line. */
 export type Runner = (cmd: string, args: readonly string[], env: NodeJS.ProcessEnv) => string;
 
-const execRunner: Runner = (cmd, args, env) => execFileSync(cmd, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+const execRunner: Runner = (cmd, args, env) => {
+  const r = runCommand(cmd, args, { env, timeoutSeconds: 120 });
+  if (r.status !== 0) throw Object.assign(new Error(failure(cmd, args, r)), { stderr: r.stderr });
+  return r.stdout;
+};
 
 /** The docker client: FLEET_DOCKER, else the one `npm run infra` links, else `docker` on PATH. */
 export function dockerClient(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,4 +1,4 @@
-import { execFileSync } from "child_process";
+import { run } from "../proc";
 
 /**
  * The commit checked out in `projectDir` (full SHA), or "unknown" outside git. It names the
@@ -7,9 +7,6 @@ import { execFileSync } from "child_process";
  * path says nothing about its content.
  */
 export function headCommit(projectDir: string): string {
-  try {
-    return execFileSync("git", ["rev-parse", "--verify", "HEAD"], { cwd: projectDir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return "unknown";
-  }
+  const r = run("git", ["rev-parse", "--verify", "HEAD"], { cwd: projectDir });
+  return r.status === 0 ? r.stdout.trim() : "unknown";
 }
