@@ -24,7 +24,7 @@ import { parseImageRef, plainHttpTo } from "../registry";
 import { contextPaths } from "../source/dockerfile";
 import { contextFilesOf, pipCaContext, stageContext } from "../source/stage";
 import { ResolvedFleet, resolveStack } from "../stack";
-import { changedSteps, checkout, engineEnv, FLEET_CACHE, imagesBuilt, must, testStack } from "../test/support/engine";
+import { changedSteps, checkout, engineEnv, FLEET_CACHE, imagesBuilt, must, mustPulumi, testStack } from "../test/support/engine";
 import { REPO } from "../test/support/project";
 import { writeRecord } from "../test/support/results";
 import { jsonLines } from "../review/preview";
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
     keep(fleetUp(big, work, "no-op"));
     editSource(big, "one");
     keep(fleetUp(big, work, "one service changed"));
-    must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: big.dir, env: big.env, timeoutSeconds: 3600 });
+    mustPulumi(["destroy", "--yes", "--stack", STACK], { cwd: big.dir, env: big.env, timeoutSeconds: 3600 });
     resetSource(big);
     say(`scale ${n}: bake + compose first up, no-op, one service changed`);
     keep(await peerUp(big, buildx, compose, "first up (warm builder)"));
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     date: previous?.date ?? new Date().toISOString(),
     ...(previous ? { scaleMeasuredAt: new Date().toISOString() } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
-    tools: { pulumi: firstLine(must("pulumi", ["version"], { cwd: REPO, env: engineEnv(work) }).stdout), buildx: BUILDX.version, compose: COMPOSE.version, buildkit: "bench's own buildkitd (same binary as the shared one)" },
+    tools: { pulumi: firstLine(mustPulumi(["version"], { cwd: REPO, env: engineEnv(work) }).stdout), buildx: BUILDX.version, compose: COMPOSE.version, buildkit: "bench's own buildkitd (same binary as the shared one)" },
     notes: [
       "fleet runs `pulumi up --yes --skip-preview`; bake + compose runs `docker buildx bake` (targets push, registry cache like the fleet's) then `docker compose up -d --wait --pull always`.",
       "Cold: empty state, an emptied BuildKit (the bench's own daemon), a fresh registry path. The fleet also canary-tests every new image before its container starts.",
@@ -179,7 +179,7 @@ async function compareAtCatalogSize(work: string, runId: string, buildx: string,
   say("fleet: the changed service rolled back to the update before the change");
   await settle(say);
   keep(fleetRollback(ck, work, beforeChange));
-  must("pulumi", ["destroy", "--yes", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env, timeoutSeconds: 1800 });
+  mustPulumi(["destroy", "--yes", "--stack", STACK], { cwd: ck.dir, env: ck.env, timeoutSeconds: 1800 });
 
   // ---- the peers on the same files, builder emptied again ---------------------------------
   say("bake + compose: cold, on an empty builder");
@@ -250,7 +250,7 @@ export function prepare(work: string, name: string, runId: string, services: num
     config: { builder: BUILDER, sources: { [CHANGED.name]: CHANGED.dir }, healthTimeoutSeconds: 300 },
   });
   const env = { ...engineEnv(state), DOCKER_HOST: ns.dockerHost };
-  must("pulumi", ["stack", "init", STACK, "--non-interactive"], { cwd: dir, env });
+  mustPulumi(["stack", "init", STACK], { cwd: dir, env });
   return { dir, services, env, registry };
 }
 
@@ -266,8 +266,8 @@ export function resetSource(ck: Checkout): void {
 
 /** One `pulumi up` of the bench stack, timed, with its counts and the program's phase marks. */
 export function fleetUp(ck: Checkout, work: string, label: string, opts: { preview?: boolean; env?: NodeJS.ProcessEnv } = {}): Row {
-  const args = ["up", "--yes", "--stack", STACK, "--non-interactive", "--json", ...(opts.preview ? [] : ["--skip-preview"])];
-  return fleetRow(ck, work, label, (env) => must("pulumi", args, { cwd: ck.dir, env: { ...env, ...opts.env }, timeoutSeconds: 7200 }));
+  const args = ["up", "--yes", "--stack", STACK, "--json", ...(opts.preview ? [] : ["--skip-preview"])];
+  return fleetRow(ck, work, label, (env) => mustPulumi(args, { cwd: ck.dir, env: { ...env, ...opts.env }, timeoutSeconds: 7200 }));
 }
 
 /** The bench stack's updates, as `fleet history --json` gives them. */
@@ -372,8 +372,8 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
     noopSeconds: noop.seconds,
     phases: noop.parts,
     alone: {
-      "pulumi CLI start (pulumi version)": round(must("pulumi", ["version"], { cwd: ck.dir, env: ck.env }).seconds),
-      "pulumi preview (no changes)": round(must("pulumi", ["preview", "--stack", STACK, "--non-interactive"], { cwd: ck.dir, env: ck.env }).seconds),
+      "pulumi CLI start (pulumi version)": round(mustPulumi(["version"], { cwd: ck.dir, env: ck.env }).seconds),
+      "pulumi preview (no changes)": round(mustPulumi(["preview", "--stack", STACK], { cwd: ck.dir, env: ck.env }).seconds),
       "no-op up with the preview pass": withPreview.seconds,
       "no-op up with ts-node type-checking the program": typeChecked.seconds,
       "no-op up with ts-node only transpiling the program": transpiled.seconds,

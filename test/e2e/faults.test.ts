@@ -3,7 +3,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
+import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, mustPulumi, run, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
 import { cisSection5, CisResult, DELIBERATE, Inspected } from "../support/cis";
 
@@ -113,7 +113,7 @@ describe("faults: the fleet survives, end to end", function () {
   it("changes nothing when a service is pinned to the digest it runs, and holds it there through a source change until unpinned", () => {
     const before = containers();
     const image = outputs().CentralErrorBus.image;
-    must("pulumi", ["config", "set", "--path", "fleet:images.CentralErrorBus", image, "--stack", STACK], { cwd: dir, env });
+    mustPulumi(["config", "set", "--path", "fleet:images.CentralErrorBus", image, "--stack", STACK], { cwd: dir, env });
     assert.deepEqual(mustUp("pin-running-digest").steps, [], "a pin to the digest it runs changes nothing");
     assert.deepEqual(containers(), before, "every container kept its ID");
     // The pin holds: a change of the service's source builds its image, the container stays.
@@ -122,7 +122,7 @@ describe("faults: the fleet survives, end to end", function () {
     assert.equal(imagesBuilt(held.steps), 1, "the source still builds while pinned");
     assert.deepEqual(containers(), before, "the pinned container keeps running");
     assert.equal(outputs().CentralErrorBus.image, image, "the service still runs the pinned digest");
-    must("pulumi", ["config", "rm", "--path", "fleet:images.CentralErrorBus", "--stack", STACK], { cwd: dir, env });
+    mustPulumi(["config", "rm", "--path", "fleet:images.CentralErrorBus", "--stack", STACK], { cwd: dir, env });
     const unpinned = mustUp("unpin");
     assert.equal(imagesBuilt(unpinned.steps), 0, "unpinning builds nothing: the image is built already");
     const now = containers();

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { Registry } from "../../registry";
 import { summariseSbom } from "../../supply";
-import { checkout, diagnostics, engineEnv, get, must, run, testStack, TestStack } from "../support/engine";
+import { checkout, diagnostics, engineEnv, get, must, pulumi, run, testStack, TestStack } from "../support/engine";
 import { writeResults } from "../support/results";
 
 /**
@@ -26,9 +26,9 @@ describe("supply chain: an SBOM and a vulnerability gate for every digest, repor
   let ts: TestStack;
   const results: Record<string, number> = {};
 
-  const pulumi = (...args: string[]) => run("pulumi", [...args, "--stack", STACK, "--non-interactive"], { cwd: dir, env });
+  const onStack = (...args: string[]) => pulumi([...args, "--stack", STACK], { cwd: dir, env });
   const up = (label: string) => {
-    const r = pulumi("up", "--yes", "--skip-preview", "--json");
+    const r = onStack("up", "--yes", "--skip-preview", "--json");
     fs.writeFileSync(path.join(work, `${label}.events.json`), r.stdout);
     results[label] = r.seconds;
     return { ...r, diagnostics: diagnostics(r.stdout) };
@@ -70,7 +70,7 @@ describe("supply chain: an SBOM and a vulnerability gate for every digest, repor
   });
 
   after(function () {
-    if (dir) pulumi("destroy", "--yes");
+    if (dir) onStack("destroy", "--yes");
     if (engine) run("bash", ["scripts/engine.sh", "down", "docker", "supply"], { cwd: dir, env });
     writeResults("e2e-supply", this.test!.parent!, results);
   });

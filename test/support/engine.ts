@@ -1,12 +1,12 @@
-import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { fleetCache } from "../../cache";
-import { fleetEnv } from "../../cli/pulumi";
+import { fleetEnv, runPulumi } from "../../cli/pulumi";
 import { TYPES } from "../../contract";
+import { Ran, run, RunOptions } from "../../proc";
 import { jsonLines } from "../../review/preview";
 import { REPO } from "./project";
 
@@ -18,25 +18,34 @@ export function engineEnv(stateDir: string): NodeJS.ProcessEnv {
   return fleetEnv({ ...process.env, FLEET_CACHE, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: "" });
 }
 
-/** The result of a command, with its output joined for messages. */
-export interface Ran {
-  readonly status: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly seconds: number;
+export { run } from "../../proc";
+export type { Ran } from "../../proc";
+
+/** Like proc's run, but fails with the command's output when it exits non-zero (a `--json` event stream's errors first). */
+export function must(cmd: string, args: readonly string[], opts: RunOptions & { readonly cwd: string }): Ran {
+  return succeeded(cmd, args, opts.cwd, run(cmd, args, opts));
 }
 
-/** Runs a command to completion (no shell); never throws on a non-zero exit. */
-export function run(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutSeconds?: number }): Ran {
-  const start = Date.now();
-  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: (opts.timeoutSeconds ?? 1800) * 1000 });
-  return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? `\n${r.error.message}` : ""), seconds: (Date.now() - start) / 1000 };
+/** How a test or the bench runs pulumi: in a checkout, with its own backend (engineEnv). */
+export interface PulumiOptions {
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** Killed after this many seconds. Defaults to 1800. */
+  readonly timeoutSeconds?: number;
 }
 
-/** Like run, but fails with the command's output when it exits non-zero. */
-export function must(cmd: string, args: readonly string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutSeconds?: number }): Ran {
-  const r = run(cmd, args, opts);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status} in ${opts.cwd}\n--- stdout\n${engineErrors(r.stdout) || tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
+/** `pulumi ARGS --non-interactive` as the fleet commands run it (cli/pulumi.ts runPulumi); never throws on a non-zero exit. */
+export function pulumi(args: readonly string[], opts: PulumiOptions): Ran {
+  return runPulumi(args, { cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds ?? 1800 });
+}
+
+/** Like pulumi, but fails with the engine's errors when it exits non-zero. */
+export function mustPulumi(args: readonly string[], opts: PulumiOptions): Ran {
+  return succeeded("pulumi", args, opts.cwd, pulumi(args, opts));
+}
+
+function succeeded(cmd: string, args: readonly string[], cwd: string, r: Ran): Ran {
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status} in ${cwd}\n--- stdout\n${engineErrors(r.stdout) || tail(r.stdout)}\n--- stderr\n${tail(r.stderr)}`);
   return r;
 }
 
@@ -170,9 +179,9 @@ export function testStack(dir: string, env: NodeJS.ProcessEnv, opts: { stack: st
     dockerHost,
     bindAddress: opts.bindAddress,
     registry,
-    pulumi: (cwd, ...args) => run("pulumi", [...args, "--stack", opts.stack, "--non-interactive"], { cwd, env, timeoutSeconds: 3600 }),
-    init: (cwd) => void must("pulumi", ["stack", "init", opts.stack, "--non-interactive"], { cwd, env }),
-    output: <T>(cwd: string, name: string) => JSON.parse(must("pulumi", ["stack", "output", name, "--json", "--stack", opts.stack, "--non-interactive"], { cwd, env }).stdout) as T,
+    pulumi: (cwd, ...args) => pulumi([...args, "--stack", opts.stack], { cwd, env, timeoutSeconds: 3600 }),
+    init: (cwd) => void mustPulumi(["stack", "init", opts.stack], { cwd, env }),
+    output: <T>(cwd: string, name: string) => JSON.parse(mustPulumi(["stack", "output", name, "--json", "--stack", opts.stack], { cwd, env }).stdout) as T,
     docker: (...args) => run("docker", args, { cwd: dir, env: dockerEnv }),
   };
 }
