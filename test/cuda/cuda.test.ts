@@ -4,7 +4,8 @@ import * as path from "path";
 import { BASE_REF_FILE } from "../support/image-builds";
 import { REPO } from "../support/project";
 import { writeResults } from "../support/results";
-import { BUILDKIT_ADDR, BuiltImage, docker, engineMissing, imageSize, run } from "../support/docker";
+import { exec } from "../../proc";
+import { BUILDKIT_ADDR, BuiltImage, docker, engineMissing, imageSize } from "../support/docker";
 import { buildFleet, fleetOf } from "../support/fleet-builds";
 
 /**
@@ -48,7 +49,7 @@ describe("real CUDA images (heavy, not in CI)", function () {
 
     it(`${service}: torch sees a GPU when the engine has the NVIDIA runtime`, async function () {
       if (!gpuHost) return this.skip();
-      const r = await run("docker", ["run", "--rm", "--gpus", "all", built.get(service)!.ref, "python", "-c", "import torch; print(torch.cuda.is_available())"]);
+      const r = await exec("docker", ["run", "--rm", "--gpus", "all", built.get(service)!.ref, "python", "-c", "import torch; print(torch.cuda.is_available())"]);
       assert.equal(r.stdout.trim(), "True", r.stderr);
     });
   }

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import { gpuPreflight, PreflightError } from "../../preflight/gpu";
 import { resolveStack } from "../../stack";
-import { DOCKER, run } from "../support/docker";
+import { exec } from "../../proc";
+import { DOCKER } from "../support/docker";
 import { tempProject } from "../support/project";
 
 /**
@@ -11,14 +12,14 @@ import { tempProject } from "../support/project";
  */
 describe("GPU preflight on a GPU-less engine (real docker info)", function () {
   before(async function () {
-    if ((await run(DOCKER, ["info"])).code !== 0) throw new Error("needs a Docker engine on unix:///var/run/docker.sock (npm run infra)");
+    if ((await exec(DOCKER, ["info"])).status !== 0) throw new Error("needs a Docker engine on unix:///var/run/docker.sock (npm run infra)");
   });
 
   for (const stack of ["mainpc", "pc2"]) {
     it(`refuses ${stack}: no NVIDIA runtime, no CDI devices`, async function () {
       const dir = tempProject();
       const fleet = resolveStack(dir, stack);
-      const { stdout: version } = await run(DOCKER, ["version", "--format", "{{.Server.Version}}"]);
+      const { stdout: version } = await exec(DOCKER, ["version", "--format", "{{.Server.Version}}"]);
       assert.throws(() => gpuPreflight(fleet), (e: unknown) => {
         assert.ok(e instanceof PreflightError, String(e));
         const lines = e.message.split("\n");

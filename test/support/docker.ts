@@ -1,14 +1,15 @@
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { exec, failure, RunOptions } from "../../proc";
 import { pipCaFile } from "../../stack";
 import { pipCaContext } from "../../source/stage";
 import { FLEET_CACHE, get } from "./engine";
 
 /**
- * Small functions for tests and benches that drive the real engine: run a command, build and push
- * an image through the BuildKit daemon that `npm run infra` starts, and poll an HTTP endpoint.
+ * Small functions for tests and benches that drive the real engine: run a command that must
+ * succeed (on proc.ts exec, which the callers use for any other), build and push an image through
+ * the BuildKit daemon that `npm run infra` starts, and poll an HTTP endpoint.
  */
 
 const firstExisting = (...candidates: string[]) => candidates.find((c) => fs.existsSync(c)) ?? candidates[candidates.length - 1];
@@ -22,45 +23,13 @@ export const BUILDKIT_ADDR = process.env.BUILDKIT_HOST ?? "unix:///run/buildkit/
 /** The local registry (plain HTTP). */
 export const REGISTRY = process.env.FLEET_REGISTRY ?? "127.0.0.1:5000";
 
-/** What a finished command left. */
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `cmd args` without a shell; resolves with its exit code and output, whatever the code. */
-export function run(cmd: string, args: readonly string[], opts: { timeoutMs?: number; cwd?: string; input?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    // stdin is piped only when there is input: writing to a process that already exited is EPIPE.
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 600_000);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd}: ${err.message}`));
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-    if (child.stdin) {
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(opts.input);
-    }
-  });
-}
-
-/** Runs `cmd args` and returns its trimmed stdout; a non-zero exit throws with the command and its last output. */
-export async function mustRun(cmd: string, args: readonly string[], opts: { timeoutMs?: number; cwd?: string } = {}): Promise<string> {
-  const r = await run(cmd, args, opts);
-  if (r.code !== 0) {
-    const tail = (r.stderr || r.stdout).trim().split("\n").slice(-25).join("\n");
-    throw new Error(`\`${path.basename(cmd)} ${args.join(" ")}\` exited ${r.code}:\n${tail}`);
-  }
+/**
+ * Runs `cmd args` (proc.ts exec; killed after 10 minutes unless `timeoutSeconds` says otherwise)
+ * and returns its trimmed stdout; a non-zero exit throws with the command and its last output.
+ */
+export async function mustRun(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  const r = await exec(cmd, args, { timeoutSeconds: 600, ...opts });
+  if (r.status !== 0) throw new Error(failure(path.basename(cmd), args, r));
   return r.stdout.trim();
 }
 
@@ -119,7 +88,7 @@ export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
   if (req.noCache) args.push("--no-cache");
   const started = Date.now();
   try {
-    await mustRun(BUILDCTL, args, { timeoutMs: 1_500_000 });
+    await mustRun(BUILDCTL, args, { timeoutSeconds: 1500 });
     const digest: string = JSON.parse(fs.readFileSync(meta, "utf8"))["containerimage.digest"];
     if (!/^sha256:[0-9a-f]{64}$/.test(digest ?? "")) throw new Error(`build of ${req.name} reported no image digest`);
     return { ref: `${req.name.replace(/:[^:/]+$/, "")}@${digest}`, digest, seconds: (Date.now() - started) / 1000 };
@@ -133,8 +102,8 @@ export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
 /** Why the engine-backed tests cannot run here, or undefined when they can. */
 export async function engineMissing(baseRefFile: string): Promise<string | undefined> {
   const needs: string[] = [];
-  if ((await run(DOCKER, ["info"]).catch(() => ({ code: 1 }))).code !== 0) needs.push(`no Docker engine answers \`${DOCKER} info\``);
-  if ((await run(BUILDCTL, ["--addr", BUILDKIT_ADDR, "debug", "workers"]).catch(() => ({ code: 1 }))).code !== 0) needs.push(`no BuildKit daemon on ${BUILDKIT_ADDR}`);
+  if ((await exec(DOCKER, ["info"])).status !== 0) needs.push(`no Docker engine answers \`${DOCKER} info\``);
+  if ((await exec(BUILDCTL, ["--addr", BUILDKIT_ADDR, "debug", "workers"])).status !== 0) needs.push(`no BuildKit daemon on ${BUILDKIT_ADDR}`);
   if ((await get(`http://${REGISTRY}/v2/`).catch(() => ({ status: 0 }))).status !== 200) needs.push(`no registry on http://${REGISTRY}/v2/`);
   if (!fs.existsSync(baseRefFile)) needs.push(`no base image reference in ${baseRefFile}`);
   return needs.length ? `${needs.join("; ")}. Start them with \`npm run infra\`.` : undefined;
