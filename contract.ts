@@ -35,7 +35,7 @@ export const DYNAMIC_MODULE = "fleet";
 /** The names the fleet's dynamic resources register with in DYNAMIC_MODULE. */
 export const DYNAMIC = {
   healthCanary: "HealthCanary",
-  pidsLimit: "PidsLimit",
+  containerStarted: "ContainerStarted",
   prevTag: "PrevTag",
   imageSbom: "ImageSbom",
   scanGate: "ScanGate",
@@ -63,8 +63,8 @@ export const TYPES = {
   remoteImage: "docker:index/remoteImage:RemoteImage",
   /** A built and pushed image (the docker-build provider). */
   builtImage: "docker-build:index:Image",
-  /** The PIDs limit the program sets on each container (components/pidsLimit.ts). */
-  pidsLimit: dynamicType(DYNAMIC.pidsLimit),
+  /** A container's PIDs limit and first healthy answer (components/containerStarted.ts). */
+  containerStarted: dynamicType(DYNAMIC.containerStarted),
 } as const;
 
 /** Whether `type` is one of the fleet's own components (all are in the `fleet` package). */

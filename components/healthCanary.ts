@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { exec } from "../proc";
 import { projectProvider } from "./dynamic";
+import { dockerOn, firstHealthy } from "./readiness";
+import { HEALTH_PROBE } from "./runSpec";
 
 /** Inputs of a HealthCanary. */
 export interface HealthCanaryArgs {
@@ -19,6 +20,8 @@ export interface HealthCanaryArgs {
   readonly labels: Readonly<Record<string, string>>;
   /** `docker run` flags of the real container (from its RunSpec), without ports and name; its secrets' `--env` values are Pulumi secrets. */
   readonly runFlags: readonly pulumi.Input<string>[];
+  /** The image's health probe, a command run in the canary (not part of the diff). */
+  readonly probe: readonly string[];
   /** How long the image may take to report healthy. */
   readonly timeoutSeconds: number;
 }
@@ -32,6 +35,7 @@ interface CanaryInputs {
   readonly network: string;
   readonly labels: Record<string, string>;
   readonly runFlags: string[];
+  readonly probe?: readonly string[];
   readonly timeoutSeconds: number;
 }
 
@@ -77,10 +81,7 @@ export const canaryProvider: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs: CanaryInputs) {
     const crypto = require("crypto") as typeof import("crypto");
-    const docker = async (...args: string[]) => {
-      const r = await exec("docker", args, { env: { ...process.env, DOCKER_HOST: inputs.dockerHost } });
-      return { ok: r.status === 0, out: r.stdout.trim(), err: r.stderr.trim() };
-    };
+    const docker = dockerOn(inputs.dockerHost);
     const { service, image } = inputs;
     const left = `the running container was left as it was`;
     const labelFilters = Object.entries(inputs.labels).flatMap(([k, v]) => ["--filter", `label=${k}=${v}`]);
@@ -98,22 +99,11 @@ export const canaryProvider: pulumi.dynamic.ResourceProvider = {
       "--entrypoint", "timeout", image, "-s", "KILL", String(hardLimit), ...entrypoint, ...cmd);
     try {
       if (!started.ok) throw new Error(`fleet: ${service}: could not start image ${image} with the container's settings (${started.err}); ${left}`);
-      const deadline = Date.now() + inputs.timeoutSeconds * 1000;
-      for (;;) {
-        const state = (await docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", name)).out || "gone";
-        if (state === "running healthy") return { id: `${name}`, outs: { ...inputs, proven: [image] } };
-        const logs = () => docker("logs", "--tail", "20", name);
-        if (!state.startsWith("running")) {
-          const l = await logs();
-          throw new Error(`fleet: ${service}: image ${image} stopped before it was healthy (state: ${state}) when run with the container's settings; ${left}. Its last output:\n${l.out}\n${l.err}`.trim());
-        }
-        if (Date.now() > deadline) {
-          const probe = (await docker("inspect", "-f", "{{range .State.Health.Log}}{{.Output}}{{end}}", name)).out.split("\n").slice(-5).join("\n");
-          const l = await logs();
-          throw new Error(`fleet: ${service}: image ${image} did not report healthy on /health within ${inputs.timeoutSeconds}s; ${left}. Last health check and output:\n${probe}\n${l.out}\n${l.err}`.trim());
-        }
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      // A state from before `probe` was an input: the fleet's one probe (runSpec.ts).
+      const ready = await firstHealthy(docker, name, inputs.probe ?? HEALTH_PROBE.slice(1), inputs.timeoutSeconds);
+      if (ready.healthy) return { id: `${name}`, outs: { ...inputs, proven: [image] } };
+      if (ready.state !== "running") throw new Error(`fleet: ${service}: image ${image} stopped before it was healthy (state: ${ready.state}) when run with the container's settings; ${left}. Its last output:\n${ready.logs}`.trim());
+      throw new Error(`fleet: ${service}: image ${image} did not report healthy on /health within ${inputs.timeoutSeconds}s; ${left}. Last health check and output:\n${ready.probe}\n${ready.logs}`.trim());
     } finally {
       await docker("rm", "-f", "-v", name);
     }
@@ -134,6 +124,6 @@ export class HealthCanary extends pulumi.dynamic.Resource {
   public readonly image!: pulumi.Output<string>;
 
   constructor(name: string, args: HealthCanaryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(projectProvider("components/healthCanary", "canaryProvider"), name, { ...args, runFlags: [...args.runFlags], labels: { ...args.labels } }, opts, DYNAMIC_MODULE, DYNAMIC.healthCanary);
+    super(projectProvider("components/healthCanary", "canaryProvider"), name, { ...args, runFlags: [...args.runFlags], probe: [...args.probe], labels: { ...args.labels } }, opts, DYNAMIC_MODULE, DYNAMIC.healthCanary);
   }
 }

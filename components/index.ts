@@ -3,6 +3,6 @@ export * from "./serviceImage";
 export * from "./serviceContainer";
 export * from "./fleet";
 export * from "./runSpec";
-export * from "./pidsLimit";
+export * from "./containerStarted";
 export * from "./healthCanary";
 export * from "./prevTag";

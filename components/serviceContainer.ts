@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CANARY_ROLE, LABELS, TYPES } from "../contract";
 import { ResolvedService } from "../stack";
 import { HealthCanary } from "./healthCanary";
-import { PidsLimit } from "./pidsLimit";
+import { ContainerStarted } from "./containerStarted";
 import { dockerRunFlags, RunSpec, runSpec, secretEnvEntries } from "./runSpec";
 
 /** Arguments of a ServiceContainer. */
@@ -18,7 +18,7 @@ export interface ServiceContainerArgs {
   readonly network: pulumi.Input<string>;
   /** Host interface the ports are bound to (CIS 5.14). */
   readonly bindAddress: string;
-  /** Docker host of the provider, which the canary and the PIDs limit use too. */
+  /** Docker host of the provider, which the canary and the container's start use too. */
   readonly dockerHost: string;
   /** Seconds the container may take to report healthy. */
   readonly healthTimeoutSeconds: number;
@@ -34,8 +34,8 @@ export interface ServiceContainerArgs {
 /**
  * One service's container: the image pulled by digest, a named data volume that a replacement
  * never deletes, a canary that proves a new image healthy with the container's own settings before
- * the running container is replaced, the container itself with the CIS 5.x settings, and its PIDs
- * limit.
+ * the running container is replaced, the container itself with the CIS 5.x settings, and its start (its
+ * PIDs limit and first healthy answer).
  */
 export class ServiceContainer extends pulumi.ComponentResource {
   /** The container's name. */
@@ -57,7 +57,7 @@ export class ServiceContainer extends pulumi.ComponentResource {
     const volume = this.dataVolume(name, run);
     const canary = this.canary(name, run, pulled);
     const container = this.container(name, run, pulled, volume, canary);
-    this.pidsLimit(name, run, container);
+    this.started(name, run, container);
 
     this.containerName = container.name;
     this.image = pulumi.output(args.image);
@@ -95,9 +95,10 @@ export class ServiceContainer extends pulumi.ComponentResource {
         namePrefix: `${args.prefix}-canary-${args.service.slug}`,
         network: args.network,
         labels: { ...run.labels, [LABELS.role]: CANARY_ROLE },
-        // Probed every second: the canary waits for the first healthy answer, and the probe's
-        // schedule is not a setting an image can fail on.
+        // Docker probes it every second (the schedule is not a setting an image can fail on); the
+        // canary itself waits for the probe's first healthy answer (readiness.ts).
         runFlags: [...dockerRunFlags({ ...spec, health: { ...spec.health, intervalSeconds: 1 } }), ...run.secrets.flatMap((entry) => ["--env", entry])],
+        probe: spec.health.test.slice(1),
         timeoutSeconds: args.healthTimeoutSeconds,
       },
       { ...this.child, dependsOn: [pulled] },
@@ -115,9 +116,14 @@ export class ServiceContainer extends pulumi.ComponentResource {
     );
   }
 
-  /** The container's PIDs limit (CIS 5.29), which the provider's Container cannot set. */
-  private pidsLimit(name: string, run: ServiceRun, container: docker.Container): PidsLimit {
-    return new PidsLimit(`${name}-pids`, { containerId: container.id, limit: run.spec.pidsLimit, dockerHost: run.args.dockerHost }, this.child);
+  /** The container's PIDs limit (CIS 5.29), which the provider's Container cannot set, and its first healthy answer. */
+  private started(name: string, run: ServiceRun, container: docker.Container): ContainerStarted {
+    const { args, spec } = run;
+    return new ContainerStarted(
+      `${name}-started`,
+      { containerId: container.id, service: args.service.name, limit: spec.pidsLimit, dockerHost: args.dockerHost, probe: spec.health.test.slice(1), timeoutSeconds: args.healthTimeoutSeconds },
+      this.child,
+    );
   }
 }
 
@@ -150,8 +156,9 @@ function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: dock
       retries: spec.health.retries,
       startPeriod: `${spec.health.startPeriodSeconds}s`,
     },
-    wait: true,
-    waitTimeout: args.healthTimeoutSeconds,
+    // The update waits for the first healthy answer with ContainerStarted, which probes every
+    // 100 ms; the provider's wait would take Docker's first probe, one interval after the start.
+    wait: false,
     // unless-stopped, not CIS 5.15's on-failure: an engine that shuts down stops every
     // container with SIGTERM, the service exits 0, and on start the engine restarts only
     // on-failure containers that exited non-zero, so after a reboot the fleet would stay down.

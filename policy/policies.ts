@@ -139,24 +139,24 @@ export const memoryLimited: ResourceValidationPolicy = {
 
 /**
  * A PIDs limit on every container (CIS 5.29). The docker provider's Container has no such input,
- * so the program sets it with a PidsLimit resource of its own, whose `containerId` is the
- * container's ID: this policy looks across the stack for a PidsLimit with a positive `limit` that
- * depends on each container through that input.
+ * so the program sets it when the container starts, with a ContainerStarted resource whose
+ * `containerId` is the container's ID: this policy looks across the stack for a ContainerStarted
+ * with a positive `limit` that depends on each container through that input.
  */
 export const pidsLimited: StackValidationPolicy = {
   name: "pids-limit",
-  description: "Every container has a PIDs limit (a PidsLimit resource with limit > 0 on its container ID).",
+  description: "Every container has a PIDs limit (a ContainerStarted resource with limit > 0 on its container ID).",
   enforcementLevel: "mandatory",
   validateStack: (args: StackValidationArgs, report: ReportViolation) => {
     const limited = new Set<string>();
     for (const r of args.resources) {
-      if (r.type !== TYPES.pidsLimit) continue;
+      if (r.type !== TYPES.containerStarted) continue;
       const n = r.props.limit;
       if (!(typeof n === "number" && n > 0)) continue;
       for (const dep of r.propertyDependencies?.containerId ?? []) limited.add(dep.urn);
     }
     for (const r of args.resources.filter((r) => r.type === TYPES.container)) {
-      if (!limited.has(r.urn)) report(`${who(r.props)}: container has no PIDs limit (no ${TYPES.pidsLimit} with limit > 0 on its ID)`, r.urn);
+      if (!limited.has(r.urn)) report(`${who(r.props)}: container has no PIDs limit (no ${TYPES.containerStarted} with limit > 0 on its ID)`, r.urn);
     }
   },
 };

@@ -84,9 +84,15 @@ describe("pulumi up on the local stack, end to end", function () {
     const catalog = buildCatalog();
     for (const s of catalog.services) {
       const name = `fleet-${STACK}-${slugOf(s.name)}`;
-      const user = docker("inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidsLimit}} {{.State.Health.Status}}", name).stdout.trim();
-      assert.equal(user, `10001:10001 true ${(s.gpu ? limits.gpu : limits.cpu).pidsLimit} healthy`, `${name}: user, read-only root, PIDs limit, health`);
+      const user = docker("inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidsLimit}}", name).stdout.trim();
+      assert.equal(user, `10001:10001 true ${(s.gpu ? limits.gpu : limits.cpu).pidsLimit}`, `${name}: user, read-only root, PIDs limit`);
     }
+    // The up waited for each service's own probe; Docker's health check, which goes on watching,
+    // agrees by its first probe (one interval after the start).
+    const deadline = Date.now() + 30_000;
+    const states = () => catalog.services.map((s) => docker("inspect", "-f", "{{.State.Health.Status}}", `fleet-${STACK}-${slugOf(s.name)}`).stdout.trim());
+    while (states().some((h) => h !== "healthy") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(states(), catalog.services.map(() => "healthy"), "Docker's own health check");
     // State goes to the named volume at /data, the one writable place besides /tmp.
     docker("exec", CEB_CONTAINER, "python3", "-c", "open('/data/probe', 'w').write('ok')");
     assert.notEqual(ts.docker("exec", CEB_CONTAINER, "python3", "-c", "open('/opt/probe', 'w')").status, 0, "the root filesystem is read-only");

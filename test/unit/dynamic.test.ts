@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { projectProvider } from "../../components/dynamic";
-import { pidsProvider } from "../../components/pidsLimit";
+import { startedProvider } from "../../components/containerStarted";
 import { REPO } from "../support/project";
 
 /** What Pulumi keeps in the state for a dynamic resource's provider (dynamic.Resource does the same). */
@@ -15,22 +15,22 @@ describe("dynamic providers in the state", () => {
   after(() => process.chdir(cwd));
 
   it("keep a few lines that name the project file, not the provider's code", async () => {
-    const kept = await serialized(projectProvider("components/pidsLimit", "pidsProvider"));
-    assert.match(kept, /components\/pidsLimit/);
-    assert.doesNotMatch(kept, /pids-limit/, "the real provider's code is not copied");
-    const copied = await serialized(pidsProvider);
+    const kept = await serialized(projectProvider("components/containerStarted", "startedProvider"));
+    assert.match(kept, /components\/containerStarted/);
+    assert.doesNotMatch(kept, /--pids-limit/, "the real provider's code is not copied");
+    const copied = await serialized(startedProvider);
     assert.ok(kept.length < 3200, `${kept.length} characters`);
     assert.ok(kept.length < copied.length, `${kept.length} characters against the copied provider's ${copied.length}`);
   });
 
   it("answer as the real provider of the project directory they run in", async () => {
-    const stub = projectProvider("components/pidsLimit", "pidsProvider");
+    const stub = projectProvider("components/containerStarted", "startedProvider");
     const olds = { containerId: "a", limit: 512, dockerHost: "unix:///x" };
-    for (const news of [olds, { ...olds, limit: 1024 }]) assert.deepEqual(await stub.diff!("l", olds, news), await pidsProvider.diff!("l", olds, news));
+    for (const news of [olds, { ...olds, limit: 1024 }]) assert.deepEqual(await stub.diff!("l", olds, news), await startedProvider.diff!("l", olds, news));
   });
 
   it("name the file and the provider a state asks for that the checkout does not have", async () => {
-    await assert.rejects(projectProvider("components/pidsLimit", "goneProvider").diff!("l", {}, {}), /^Error: fleet: \S+components\/pidsLimit\.ts has no provider `goneProvider`; a state written by another version of fleet needs that version's checkout$/);
+    await assert.rejects(projectProvider("components/containerStarted", "goneProvider").diff!("l", {}, {}), /^Error: fleet: \S+components\/containerStarted\.ts has no provider `goneProvider`; a state written by another version of fleet needs that version's checkout$/);
     await assert.rejects(projectProvider("components/gone", "x").create({}), /^Error: fleet: the dynamic provider runs in \S+, which is not the fleet project \(Cannot find module/);
   });
 });

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { fakeDigest, Registered, recordResources, runProgram } from "../support/mocks";
 import { PINNED_BASE, REPO, tempProject } from "../support/project";
+import { TYPES } from "../../contract";
 
 /** What one stack registers, found by type and name. */
 interface Graph {
@@ -166,7 +167,10 @@ describe("the resource graph", function () {
         assert.ok(c.memory > 0 && c.memorySwap === c.memory, why);
         assert.ok(c.cpuShares > 0, why);
         assert.ok(c.tmpfs["/tmp"], why);
-        assert.equal(c.wait, true, why);
+        // The update waits for the container's first healthy answer with its own probe, at its start.
+        const started = graphs[stack].named(TYPES.containerStarted, name.replace(/-container$/, "-started")).inputs;
+        assert.deepEqual(started.probe, c.healthcheck.tests.slice(1), why);
+        assert.ok(started.timeoutSeconds > 0 && started.limit > 0, why);
         assert.ok(c.healthcheck.tests.join(" ").includes("/health"), why);
         assert.equal(c.privileged, undefined, why);
         assert.equal(c.networkMode, undefined, `${why}: no host network`);

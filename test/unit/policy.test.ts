@@ -18,7 +18,7 @@ import {
 } from "../../policy/policies";
 import { TYPES } from "../../contract";
 
-const { container: CONTAINER, remoteImage: REMOTE_IMAGE, builtImage: BUILT_IMAGE, pidsLimit: PIDS_LIMIT } = TYPES;
+const { container: CONTAINER, remoteImage: REMOTE_IMAGE, builtImage: BUILT_IMAGE, containerStarted: PIDS_LIMIT } = TYPES;
 
 const DIGEST = `sha256:${"0a".repeat(32)}`;
 const REF = `127.0.0.1:5000/fleet/central-error-bus@${DIGEST}`;
@@ -142,9 +142,9 @@ describe("policy pack", () => {
       const pids = { type: PIDS_LIMIT, props: { limit }, urn: "urn:p", propertyDependencies: { containerId: [{ urn: on, type: CONTAINER }] } };
       return [c, other, pids];
     };
-    it("passes a container whose ID a PidsLimit with a positive limit takes", async () => {
+    it("passes a container whose ID a ContainerStarted with a positive limit takes", async () => {
       const found = await stackViolations(pidsLimited, stack(256));
-      assert.deepEqual(found, ["UnifiedObservabilityCenter: container has no PIDs limit (no pulumi-nodejs:dynamic/fleet:PidsLimit with limit > 0 on its ID)"], "only the container without one is reported");
+      assert.deepEqual(found, ["UnifiedObservabilityCenter: container has no PIDs limit (no pulumi-nodejs:dynamic/fleet:ContainerStarted with limit > 0 on its ID)"], "only the container without one is reported");
     });
     it("rejects a container without one, and a zero limit", async () => {
       assert.equal((await stackViolations(pidsLimited, stack(256, "urn:elsewhere"))).length, 2);

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { sbomProvider } from "../../components/imageSbom";
 import { reportProvider } from "../../components/inventoryReport";
-import { pidsProvider } from "../../components/pidsLimit";
+import { startedProvider } from "../../components/containerStarted";
 import { prevTagProvider } from "../../components/prevTag";
 import { gateProvider } from "../../components/scanGate";
 import { standInSteps } from "../../components/steps";
@@ -57,7 +57,18 @@ describe("dynamic providers", () => {
     fs.writeFileSync(
       path.join(bin, "docker"),
       // It reads its stdin before exiting: a child gone before exec ends its stdin would be an EPIPE.
-      ["#!/bin/sh", "cat >/dev/null", `printf '%s|%s\\n' "$DOCKER_HOST" "$*" >> '${bin}/calls'`, `if [ -f '${bin}/fail' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi`, 'echo "$4"', ""].join("\n"),
+      [
+        "#!/bin/sh",
+        "cat >/dev/null",
+        `printf '%s|%s\\n' "$DOCKER_HOST" "$*" >> '${bin}/calls'`,
+        'case "$1" in',
+        `update) if [ -f '${bin}/fail' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi; echo "$4" ;;`,
+        `exec) if [ -f '${bin}/unhealthy' ]; then echo "health: connection refused"; exit 1; fi ;;`,
+        `inspect) cat '${bin}/state' 2>/dev/null || echo running ;;`,
+        'logs) echo "Traceback: the service stopped" ;;',
+        "esac",
+        "",
+      ].join("\n"),
       { mode: 0o755 },
     );
   });
@@ -70,7 +81,7 @@ describe("dynamic providers", () => {
   beforeEach(() => {
     taken = [];
     outcome = { reply: {} };
-    for (const f of ["calls", "fail"]) fs.rmSync(path.join(bin, f), { force: true });
+    for (const f of ["calls", "fail", "unhealthy", "state"]) fs.rmSync(path.join(bin, f), { force: true });
   });
 
   const noChange = { changes: false, replaces: [], deleteBeforeReplace: false };
@@ -203,8 +214,10 @@ describe("dynamic providers", () => {
     });
   });
 
-  describe("PidsLimit: the engine's PIDs limit on a container", () => {
-    const state = (extra: object = {}) => ({ containerId: "c0ffee", limit: 512, dockerHost: HOST, ...extra });
+  describe("ContainerStarted: a new container's PIDs limit and first healthy answer", () => {
+    const PROBE = ["python", "/usr/local/lib/fleet/healthcheck.py"];
+    const state = (extra: object = {}) => ({ containerId: "c0ffee", service: "CentralErrorBus", limit: 512, dockerHost: HOST, probe: PROBE, timeoutSeconds: 1, ...extra });
+    const calls = () => fs.readFileSync(path.join(bin, "calls"), "utf8").split("\n").filter(Boolean);
     let savedPath: string | undefined;
 
     // The provider runs `docker` from the PATH of its environment: the stand-in goes first.
@@ -217,22 +230,35 @@ describe("dynamic providers", () => {
       else process.env.PATH = savedPath;
     });
 
-    it("is set again, by replacing itself, on a new container, limit or engine, and not otherwise", async () => {
-      assert.deepEqual(await pidsProvider.diff!("l", state(), state({ containerId: "beef" })), { changes: true, replaces: ["containerId"] });
-      assert.deepEqual(await pidsProvider.diff!("l", state(), state({ limit: 1024 })), { changes: true, replaces: ["limit"] });
-      assert.deepEqual(await pidsProvider.diff!("l", state(), state({ dockerHost: "ssh://fleet@pc2" })), { changes: true, replaces: ["dockerHost"] });
-      assert.deepEqual(await pidsProvider.diff!("l", state(), state()), { changes: false, replaces: [] });
+    it("is done again, by replacing itself, on a new container, limit or engine, and not for a new probe or timeout", async () => {
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ containerId: "beef" })), { changes: true, replaces: ["containerId"] });
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ limit: 1024 })), { changes: true, replaces: ["limit"] });
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ dockerHost: "ssh://fleet@pc2" })), { changes: true, replaces: ["dockerHost"] });
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ probe: ["true"], timeoutSeconds: 90 })), { changes: false, replaces: [] });
     });
 
-    it("runs `docker update --pids-limit` against the container's engine", async () => {
-      const r = await pidsProvider.create!(state());
+    it("runs `docker update --pids-limit`, then the image's probe in the container, against the container's engine", async () => {
+      const r = await startedProvider.create!(state());
       assert.deepEqual(r, { id: "c0ffee", outs: state() });
-      assert.deepEqual(fs.readFileSync(path.join(bin, "calls"), "utf8").split("\n").filter(Boolean), [`${HOST}|update --pids-limit 512 c0ffee`]);
+      assert.deepEqual(calls(), [`${HOST}|update --pids-limit 512 c0ffee`, `${HOST}|exec c0ffee ${PROBE.join(" ")}`]);
     });
 
     it("fails naming the limit, the container and the engine's reason", async () => {
       fs.writeFileSync(path.join(bin, "fail"), "");
-      await assert.rejects(pidsProvider.create!(state()), (e: Error) => e.message === "fleet: could not set the PIDs limit 512 on container c0ffee: Error response from daemon: No such container: c0ffee");
+      await assert.rejects(startedProvider.create!(state()), (e: Error) => e.message === "fleet: could not set the PIDs limit 512 on container c0ffee: Error response from daemon: No such container: c0ffee");
+    });
+
+    it("probes again until the timeout, then fails with the probe's answer and the container's output", async () => {
+      fs.writeFileSync(path.join(bin, "unhealthy"), "");
+      await assert.rejects(startedProvider.create!(state()), (e: Error) => e.message === "fleet: CentralErrorBus: its new container c0ffee did not answer healthy within 1s (state: running), although its canary did; see `docker logs`. Last health check and output:\nhealth: connection refused\nTraceback: the service stopped");
+      assert.ok(calls().filter((c) => c.includes("|exec ")).length >= 3, "probed more than once in its second");
+    });
+
+    it("stops waiting as soon as the container is no longer running", async () => {
+      fs.writeFileSync(path.join(bin, "unhealthy"), "");
+      fs.writeFileSync(path.join(bin, "state"), "exited\n");
+      await assert.rejects(startedProvider.create!(state({ timeoutSeconds: 60 })), /within 60s \(state: exited\)/);
+      assert.equal(calls().filter((c) => c.includes("|exec ")).length, 1);
     });
   });
 
@@ -245,7 +271,7 @@ describe("dynamic providers", () => {
       ["ScanGate", gateProvider, fc.record({ service: two("A", "B"), image: two(image("a"), image("b")), severity: two("HIGH", "LOW"), failOnUnfixed: fc.boolean(), dbDir: two("", "/db"), allowlist: two([], [{ id: "CVE-1" }]), dockerHost: two(HOST, "ssh://x") })],
       ["ImageSbom", sbomProvider, fc.record({ image: two(image("a"), image("b")), dockerHost: two(HOST, "ssh://x") })],
       ["InventoryReport", reportProvider, fc.record({ url: two("http://a/sbom", "http://b/sbom"), service: two("A", "B"), machine: two("local", "pc2"), stack: two("s", "t"), image: two(image("a"), image("b")), inputs: two("x", "y"), commit: two("c", "d"), dockerHost: two(HOST, "ssh://x"), delivered: two(true, false) })],
-      ["PidsLimit", pidsProvider, fc.record({ containerId: two("a", "b"), limit: two(512, 1024), dockerHost: two(HOST, "ssh://x") })],
+      ["ContainerStarted", startedProvider, fc.record({ containerId: two("a", "b"), limit: two(512, 1024), dockerHost: two(HOST, "ssh://x"), probe: two(["a"], ["b"]), timeoutSeconds: two(1, 2) })],
     ];
 
     for (const [name, provider, states] of cases) {
