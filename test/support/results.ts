@@ -1,7 +1,7 @@
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { headCommit } from "../../source/git";
 import { REPO } from "./project";
 
 /**
@@ -14,7 +14,7 @@ export function writeRecord(name: string, passed: boolean, measured: Readonly<Re
   const notPassed = opts.notPassed ?? [];
   const record = {
     // A run that takes long names the commit it started from: HEAD may have moved since.
-    commit: opts.commit ?? headCommit(),
+    commit: opts.commit ?? checkoutCommit(),
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     at: new Date().toISOString(),
     passed,
@@ -33,12 +33,9 @@ export function writeResults(name: string, suite: Mocha.Suite, measured: Readonl
   return writeRecord(name, failed.length === 0, measured, { notPassed: failed });
 }
 
-function headCommit(): string {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: REPO, encoding: "utf8" }).trim();
-  } catch {
-    return "unknown (not a git checkout)";
-  }
+function checkoutCommit(): string {
+  const commit = headCommit(REPO);
+  return commit === "unknown" ? "unknown (not a git checkout)" : commit;
 }
 
 /** Every test of a suite and of the suites inside it. */

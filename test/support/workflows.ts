@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { createRequire } from "module";
 import * as path from "path";
 import * as util from "util";
 import YAML from "yaml";
+import { run } from "../../proc";
 
 /**
  * A local runner for this project's GitHub Actions workflows: one job's steps, in order, on this
@@ -869,14 +870,15 @@ function spawnCapture(cmd: string, args: string[], opts: { cwd: string; env: Nod
 
 function git(args: string[], cwd: string, env: NodeJS.ProcessEnv, log: string[]): void {
   log.push(`[command]git ${args.join(" ")}`);
-  const r = spawnSync("git", args, { cwd, env: { ...env, GIT_TERMINAL_PROMPT: "0" }, encoding: "utf8" });
+  const r = run("git", args, { cwd, env: { ...env, GIT_TERMINAL_PROMPT: "0" } });
   if (r.stdout) log.push(r.stdout.trimEnd());
   if (r.stderr) log.push(r.stderr.trimEnd());
-  if (r.status !== 0) throw new Error(`git ${args.join(" ")} exited ${r.status ?? r.error?.message}`);
+  // A git that could not start has status -1 and node's reason last on stderr.
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")} exited ${r.status === -1 ? r.stderr.trimEnd().split("\n").pop() : r.status}`);
 }
 
 function gitOut(args: string[], cwd: string, env: NodeJS.ProcessEnv): string | undefined {
-  const r = spawnSync("git", args, { cwd, env, encoding: "utf8" });
+  const r = run("git", args, { cwd, env });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
@@ -962,7 +964,7 @@ function checkoutAction(workspace: string, origin: string, eventRef: string, eve
 function machineTool(action: string, env: NodeJS.ProcessEnv, cwd: string): string {
   const probes: Record<string, string[][]> = { "actions/setup-node": [["node", "--version"]], "actions/setup-go": [["go", "version"]], "actions/setup-python": [["python", "--version"], ["python3", "--version"]] };
   for (const [cmd, ...args] of probes[action]) {
-    const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8" });
+    const r = run(cmd, args, { cwd, env });
     if (r.status === 0) return `${cmd}: ${(r.stdout || r.stderr).trim()}`;
   }
   return `none of ${probes[action].map((p) => p[0]).join(", ")} is on the machine's PATH`;
