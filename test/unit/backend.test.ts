@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { CliError } from "../../cli/args";
 import { readCloudUpdates, readUpdates } from "../../cli/historySource";
 import { fleetEnv, PulumiResult, resolveBackend } from "../../cli/pulumi";
 import { parseHistory } from "../../cli/stackHistory";
+import { run } from "../../proc";
 import { REPO, tempDir } from "../support/project";
 
 /**
@@ -36,7 +36,7 @@ function home(opts: { mode?: "compiled" | "installed"; current?: string; pulumiH
 
 /** The KEYS after `source scripts/env.sh` in a shell with exactly `env`. */
 function envSh(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
-  const r = spawnSync("bash", ["-c", `source ${path.join(REPO, "scripts", "env.sh")}; ${KEYS.map((k) => `echo "${k}=\${${k}-<unset>}"`).join("; ")}`], { encoding: "utf8", env });
+  const r = run("bash", ["-c", `source ${path.join(REPO, "scripts", "env.sh")}; ${KEYS.map((k) => `echo "${k}=\${${k}-<unset>}"`).join("; ")}`], { env });
   assert.equal(r.status, 0, r.stderr);
   return Object.fromEntries(r.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]).map(([k, v]) => [k, v === "<unset>" ? undefined : v]));
 }

@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { CliError, parseOptions } from "../../cli/args";
 import { defineCommand } from "../../cli/command";
+import { run } from "../../proc";
 import { fleet } from "../support/cli";
 import { tempDir } from "../support/project";
 
@@ -246,7 +246,7 @@ describe("fleet commands", () => {
   describe("cli/main.ts run as a program", function () {
     this.timeout(60000);
     /** `npx ts-node --transpile-only cli/main.ts ARGV` in the checkout; `--no` so npx never installs anything. */
-    const npxFleet = (...argv: string[]) => spawnSync("npx", ["--no", "--", "ts-node", "--transpile-only", "cli/main.ts", ...argv], { cwd: ROOT, encoding: "utf8", env: process.env });
+    const npxFleet = (...argv: string[]) => run("npx", ["--no", "--", "ts-node", "--transpile-only", "cli/main.ts", ...argv], { cwd: ROOT });
 
     it("base --help prints the usage on stdout and exits 0", () => {
       const r = npxFleet("base", "--help");

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { must } from "../../proc";
 import { REPO } from "../support/project";
 
 /**
@@ -9,7 +9,7 @@ import { REPO } from "../support/project";
  * commit it measured, the machine and whether its run passed (test/support/results.ts writes them).
  */
 describe("results records", () => {
-  const tracked = execFileSync("git", ["ls-files", "results"], { cwd: REPO, encoding: "utf8" }).split("\n").filter((f) => f.endsWith(".json"));
+  const tracked = must("git", ["ls-files", "results"], { cwd: REPO }).stdout.split("\n").filter((f) => f.endsWith(".json"));
   // Written by commands that ran before records named their commit; each is rewritten, in the
   // shape checked here, the next time its command runs on a machine that can run it.
   const PREDATES: Readonly<Record<string, string>> = {
@@ -37,7 +37,7 @@ describe("results records", () => {
   };
 
   it("is written only through the one record writer", () => {
-    const sources = execFileSync("git", ["ls-files", "*.ts"], { cwd: REPO, encoding: "utf8" }).split("\n").filter(Boolean);
+    const sources = must("git", ["ls-files", "*.ts"], { cwd: REPO }).stdout.split("\n").filter(Boolean);
     const writers = sources.filter((f) => {
       if (f === "test/support/results.ts" || f === "test/unit/records.test.ts" || f in READERS) return false;
       const text = fs.readFileSync(path.join(REPO, f), "utf8");

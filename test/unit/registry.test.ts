@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import { createHash, randomUUID } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { run } from "../../proc";
 import { engineRegistries, isPinnedRef, LOOPBACK_ONLY, lookupAll, parseImageRef, parsePinnedRef, plainHttp, Registry, RegistryConfig, Resolve } from "../../registry";
 import { tempDir } from "../support/project";
 
@@ -93,7 +93,7 @@ describe("registry: the plain-HTTP rule is the stack engine's trust (moby isSecu
   });
 
   it("asks the engine at the stack's Docker host with docker info", async function () {
-    if (spawnSync("docker", ["--version"]).status !== 0) this.skip();
+    if (run("docker", ["--version"]).status !== 0) this.skip();
     // A stand-in engine API on a unix socket: /_ping, then /info with the home engine's settings.
     const dir = tempDir("fleet-engine-");
     const socket = path.join(dir, "docker.sock");

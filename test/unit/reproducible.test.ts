@@ -1,15 +1,15 @@
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { familyBuildArgs } from "../../components/familyImage";
 import { registryExport, reproducibleBuildArgs, SOURCE_DATE_EPOCH } from "../../components/images";
 import { serviceBuildArgs, servicePlan } from "../../components/serviceImage";
+import { must } from "../../proc";
 import { STAGED_TIME } from "../../source/stage";
 import { resolveStack } from "../../stack";
 import { tempDir, tempProject } from "../support/project";
 
-const git = (dir: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "protocol.file.allow=always", ...args], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const git = (dir: string, ...args: string[]) => must("git", ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "protocol.file.allow=always", ...args], { cwd: dir }).stdout.trim();
 
 /** Commits everything in `dir` as `message`. */
 function commitAll(dir: string, message: string) {

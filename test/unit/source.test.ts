@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { must } from "../../proc";
 import { contextPaths } from "../../source/dockerfile";
 import { headCommit } from "../../source/git";
 import { inputsDigest, inputsTag } from "../../source/inputs";
@@ -80,7 +80,7 @@ describe("inputs digests", () => {
 describe("the checkout's commit", () => {
   it("is HEAD in git and `unknown` outside it", () => {
     const dir = tree({ "a.txt": "1\n" });
-    const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: dir, encoding: "utf8" }).trim();
+    const git = (...args: string[]) => must("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: dir }).stdout.trim();
     git("init", "-q");
     git("add", ".");
     git("commit", "-qm", "one");

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { FleetInputError } from "../../errors";
+import { must, run } from "../../proc";
 import YAML from "yaml";
 import { decodeStackConfig, readStackConfig, renderFleet, resolveStack, STACK_KEYS } from "../../stack";
 import { runProgram } from "../support/mocks";
@@ -107,9 +107,9 @@ describe("stacks", () => {
     it("prints JSON from the command line and fails cleanly on an unknown stack", function () {
       this.timeout(60000);
       // A project whose mainpc base has been made (.fleet/base-image.mainpc.ref, as `fleet base` writes it).
-      const ok = execFileSync("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "mainpc"], { cwd: REPO, encoding: "utf8", env: { ...process.env, FLEET_PROJECT_DIR: tempProject() } });
+      const ok = must("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "mainpc"], { cwd: REPO, env: { ...process.env, FLEET_PROJECT_DIR: tempProject() } }).stdout;
       assert.equal(JSON.parse(ok).services.length, 9);
-      const bad = spawnSync("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "mainpc3"], { cwd: REPO, encoding: "utf8" });
+      const bad = run("npx", ["ts-node", "--transpile-only", "scripts/render.ts", "mainpc3"], { cwd: REPO });
       assert.equal(bad.status, 1);
       assert.match(bad.stderr, /^fleet: stack mainpc3 is not valid:\n  Pulumi\.mainpc3\.yaml: no such stack file; known stacks: .*local.*mainpc.*pc2/);
       assert.doesNotMatch(bad.stderr, /at .*\.ts:\d+/, "no stack trace");

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { run } from "../../proc";
 import { supplyTools, TOOLS_MISSING } from "../../supply/tools";
 import { REPO, tempDir } from "../support/project";
 
@@ -35,7 +35,7 @@ describe("supply tools, as recorded before any update", () => {
     this.timeout(60_000);
     const dir = cache();
     const request = JSON.stringify({ service: "CentralErrorBus", image: `127.0.0.1:5000/fleet/central-error-bus@sha256:${"ab".repeat(32)}`, severity: "HIGH", failOnUnfixed: false, dbDir: "", allowlist: [], dockerHost: "unix:///nonexistent.sock" });
-    const r = spawnSync("npx", ["ts-node", "--transpile-only", "supply/run.ts", "scan"], { cwd: REPO, input: request, encoding: "utf8", env: { ...process.env, FLEET_CACHE: dir, FLEET_SCAN_DB_DIR: "" } });
+    const r = run("npx", ["ts-node", "--transpile-only", "supply/run.ts", "scan"], { cwd: REPO, input: request, env: { ...process.env, FLEET_CACHE: dir, FLEET_SCAN_DB_DIR: "" } });
     assert.equal(r.status, 1);
     assert.equal(r.stderr.trim(), TOOLS_MISSING);
     assert.deepEqual(fs.readdirSync(dir), [], "nothing was installed into the cache");

@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { run } from "../../proc";
 import { REPO, tempDir } from "../support/project";
 
 /**
@@ -20,8 +20,7 @@ function cliDir(version: string): string {
 // so that only the stand-in CLIs a test puts first are found.
 const PATH_WITHOUT_PULUMI = (process.env.PATH ?? "").split(":").filter((d) => d && !fs.existsSync(path.join(d, "pulumi"))).join(":");
 function toolchain(cache: string, pathDirs: string[], mode = "installed") {
-  return spawnSync("bash", [path.join(REPO, "scripts", "toolchain.sh")], {
-    encoding: "utf8",
+  return run("bash", [path.join(REPO, "scripts", "toolchain.sh")], {
     env: { ...process.env, FLEET_CACHE: cache, FLEET_TOOLCHAIN: mode, PULUMI_HOME: path.join(cache, "pulumi-home"), PATH: [...pathDirs, PATH_WITHOUT_PULUMI].join(":") },
   });
 }
@@ -29,7 +28,7 @@ function envAfterSourcing(cache: string): Record<string, string> {
   const keys = ["PATH", "PULUMI_BACKEND_URL", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION", "PULUMI_CONFIG_PASSPHRASE"];
   // PULUMI_HOME of its own: a `pulumi login` on this machine would otherwise choose the backend.
   const env: NodeJS.ProcessEnv = { HOME: os.homedir(), PATH: "/usr/bin:/bin", FLEET_CACHE: cache, PULUMI_HOME: path.join(cache, "pulumi-home") };
-  const out = spawnSync("bash", ["-c", `source ${path.join(REPO, "scripts", "env.sh")}; ${keys.map((k) => `echo "${k}=\${${k}-<unset>}"`).join("; ")}`], { encoding: "utf8", env });
+  const out = run("bash", ["-c", `source ${path.join(REPO, "scripts", "env.sh")}; ${keys.map((k) => `echo "${k}=\${${k}-<unset>}"`).join("; ")}`], { env });
   return Object.fromEntries(out.stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 }
 

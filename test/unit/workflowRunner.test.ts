@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { must } from "../../proc";
 import { REPO, tempDir } from "../support/project";
 import { condition, evaluate, ExpressionScope, GitHubStandIn, hashFiles, JobResult, interpolate, parseFileCommands, runJob, RunJobOptions, unsupported } from "../support/workflows";
 
@@ -11,7 +11,7 @@ import { condition, evaluate, ExpressionScope, GitHubStandIn, hashFiles, JobResu
  * Pulumi, only `run:` steps, a git repository of the test's as the origin, and the API stand-in.
  */
 const tmp = () => tempDir("fleet-wf-");
-const gitIn = (cwd: string, ...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd, encoding: "utf8" }).trim();
+const gitIn = (cwd: string, ...args: string[]) => must("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd }).stdout.trim();
 
 /** An origin with three commits on main; returns its path and the shas, oldest first. */
 function origin(): { dir: string; shas: string[] } {
