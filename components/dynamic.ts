@@ -10,41 +10,40 @@ import * as pulumi from "@pulumi/pulumi";
  * provider must keep their names; its code may change freely.
  */
 export function projectProvider(file: string, exportName: string): pulumi.dynamic.ResourceProvider {
-  // Serialized: captures only `file` and `exportName`, requires what it uses.
-  const load = (): pulumi.dynamic.ResourceProvider => {
+  // One object per provider: Pulumi serializes each object once and reuses the text.
+  const key = `${file}#${exportName}`;
+  const made = stubs.get(key) ?? stub(file, exportName);
+  stubs.set(key, made);
+  return made;
+}
+
+const stubs = new Map<string, pulumi.dynamic.ResourceProvider>();
+
+/**
+ * What the state keeps, every character of it twice per resource: `load` registers ts-node once per
+ * provider process (the project is TypeScript, transpiled as the program is) and requires the real
+ * provider. Comments inside these functions would be kept too, so there are none.
+ */
+function stub(file: string, exportName: string): pulumi.dynamic.ResourceProvider {
+  type Provider = Required<pulumi.dynamic.ResourceProvider>;
+  const load = (): Provider => {
     const path = require("path") as typeof import("path");
     const dir = process.cwd();
-    if (!require.extensions[".ts"]) {
-      // Once per provider process: the project is TypeScript, transpiled as the program is.
-      const tsNode = require(require.resolve("ts-node", { paths: [dir] })) as typeof import("ts-node");
-      tsNode.register({ transpileOnly: true, project: path.join(dir, "tsconfig.json") });
-    }
+    if (!require.extensions[".ts"]) (require(require.resolve("ts-node", { paths: [dir] })) as typeof import("ts-node")).register({ transpileOnly: true, project: path.join(dir, "tsconfig.json") });
     const mod = path.join(dir, file);
-    let provider: pulumi.dynamic.ResourceProvider | undefined;
+    let p: Provider | undefined;
     try {
-      provider = (require(mod) as Record<string, pulumi.dynamic.ResourceProvider>)[exportName];
+      p = (require(mod) as Record<string, Provider>)[exportName];
     } catch (e) {
       throw new Error(`fleet: the dynamic provider runs in ${dir}, which is not the fleet project (${(e as Error).message}); run pulumi from the project's directory`);
     }
-    if (!provider) throw new Error(`fleet: ${mod}.ts has no provider \`${exportName}\`; a state written by another version of fleet needs that version's checkout`);
-    return provider;
+    if (!p) throw new Error(`fleet: ${mod}.ts has no provider \`${exportName}\`; a state written by another version of fleet needs that version's checkout`);
+    return p;
   };
   return {
-    diff: async (id, olds, news) => {
-      const p = load();
-      return p.diff ? p.diff.call(p, id, olds, news) : {};
-    },
-    create: async (inputs) => {
-      const p = load();
-      return p.create.call(p, inputs);
-    },
-    update: async (id, olds, news) => {
-      const p = load();
-      return p.update ? p.update.call(p, id, olds, news) : {};
-    },
-    delete: async (id, props) => {
-      const p = load();
-      if (p.delete) await p.delete.call(p, id, props);
-    },
+    diff: async (...a) => load().diff(...a),
+    create: async (...a) => load().create(...a),
+    update: async (...a) => (await load().update?.(...a)) ?? {},
+    delete: async (...a) => load().delete?.(...a),
   };
 }

@@ -19,7 +19,7 @@ describe("dynamic providers in the state", () => {
     assert.match(kept, /components\/containerStarted/);
     assert.doesNotMatch(kept, /--pids-limit/, "the real provider's code is not copied");
     const copied = await serialized(startedProvider);
-    assert.ok(kept.length < 3200, `${kept.length} characters`);
+    assert.ok(kept.length < 2500, `${kept.length} characters`);
     assert.ok(kept.length < copied.length, `${kept.length} characters against the copied provider's ${copied.length}`);
   });
 
