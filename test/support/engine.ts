@@ -18,6 +18,7 @@ export function engineEnv(stateDir: string): NodeJS.ProcessEnv {
   return fleetEnv({ ...process.env, FLEET_CACHE, PULUMI_BACKEND_URL: `file://${stateDir}`, PULUMI_CONFIG_PASSPHRASE: "" });
 }
 
+/** proc.ts run and Ran: a command to completion, never a throw on a non-zero exit. */
 export { run } from "../../proc";
 export type { Ran } from "../../proc";
 
@@ -34,7 +35,7 @@ export interface PulumiOptions {
   readonly timeoutSeconds?: number;
 }
 
-/** `pulumi ARGS --non-interactive` as the fleet commands run it (cli/pulumi.ts runPulumi); never throws on a non-zero exit. */
+/** `pulumi ARGS --non-interactive` as the fleet commands run it (cli/pulumi.ts runPulumi); never throws on a non-zero exit, only on a missing CLI. */
 export function pulumi(args: readonly string[], opts: PulumiOptions): Ran {
   return runPulumi(args, { cwd: opts.cwd, env: opts.env, timeoutSeconds: opts.timeoutSeconds ?? 1800 });
 }
