@@ -21,7 +21,7 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Written to its stdin (which is otherwise empty). */
   readonly input?: string;
-  /** Killed after this many seconds (default 30 minutes). */
+  /** Killed after this many seconds (default 30 minutes; 0: no limit). */
   readonly timeoutSeconds?: number;
   /** `run` only: the terminal passes through (stdout and stderr are then empty, and `input` is ignored). */
   readonly inherit?: boolean;

@@ -1,6 +1,6 @@
-import { execFile } from "child_process";
 import { promises as dns } from "dns";
 import * as net from "net";
+import { exec } from "../proc";
 
 /**
  * The registry settings of a Docker engine, as `docker info --format '{{json .RegistryConfig}}'`
@@ -67,18 +67,16 @@ const asked = new Map<string, Promise<EngineRegistries>>();
 export function engineRegistries(dockerHost: string): Promise<EngineRegistries> {
   let answer = asked.get(dockerHost);
   if (!answer) {
-    answer = new Promise<EngineRegistries>((resolve) => {
-      const fallback = (why: string) => resolve({ config: LOOPBACK_ONLY, source: `loopback only: the engine ${dockerHost} could not be asked (${why})` });
-      execFile("docker", ["info", "--format", "{{json .RegistryConfig}}"], { env: { ...process.env, DOCKER_HOST: dockerHost }, timeout: 15_000, encoding: "utf8" }, (err, stdout, stderr) => {
-        if (err) return fallback((stderr.trim().split("\n").pop() || err.message).trim());
-        try {
-          const config = JSON.parse(stdout) as RegistryConfig | null;
-          if (!config || typeof config !== "object") return fallback(`docker info printed ${JSON.stringify(stdout.trim())}`);
-          resolve({ config, source: `docker info of ${dockerHost}` });
-        } catch (e) {
-          fallback(`docker info printed no JSON: ${(e as Error).message}`);
-        }
-      });
+    answer = exec("docker", ["info", "--format", "{{json .RegistryConfig}}"], { env: { ...process.env, DOCKER_HOST: dockerHost }, timeoutSeconds: 15 }).then((r): EngineRegistries => {
+      const fallback = (why: string) => ({ config: LOOPBACK_ONLY, source: `loopback only: the engine ${dockerHost} could not be asked (${why})` });
+      if (r.status !== 0) return fallback((r.stderr.trim().split("\n").pop() || `docker info exited ${r.status}`).trim());
+      try {
+        const config = JSON.parse(r.stdout) as RegistryConfig | null;
+        if (!config || typeof config !== "object") return fallback(`docker info printed ${JSON.stringify(r.stdout.trim())}`);
+        return { config, source: `docker info of ${dockerHost}` };
+      } catch (e) {
+        return fallback(`docker info printed no JSON: ${(e as Error).message}`);
+      }
     });
     asked.set(dockerHost, answer);
   }

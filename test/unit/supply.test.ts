@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { run } from "../../proc";
 import { reportProvider } from "../../components/inventoryReport";
 import { FleetInputError } from "../../errors";
 import { sbomTag } from "../../registry";
@@ -145,14 +145,14 @@ describe("SBOMs and reports", () => {
   it("are received by the reference service: stored atomically, bad bodies refused without losing what is stored", () => {
     // The receiving side is Python (stdlib only): its own unittest suite, run here.
     const dir = path.join(REPO, "examples/reference-service");
-    const r = spawnSync("python3", ["-m", "unittest", "discover", "-s", "tests", "-t", "."], { cwd: dir, encoding: "utf8" });
+    const r = run("python3", ["-m", "unittest", "discover", "-s", "tests", "-t", "."], { cwd: dir });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stderr, /Ran [1-9]\d* tests?[\s\S]*OK/);
   });
 });
 
 describe("fleet sbom", () => {
-  const fleet = (...args: string[]) => spawnSync(path.join(REPO, "node_modules/.bin/ts-node"), ["--transpile-only", "cli/main.ts", "sbom", ...args], { cwd: REPO, encoding: "utf8", env: { ...process.env, PATH: "/usr/bin:/bin" } });
+  const fleet = (...args: string[]) => run(path.join(REPO, "node_modules/.bin/ts-node"), ["--transpile-only", "cli/main.ts", "sbom", ...args], { cwd: REPO, env: { ...process.env, PATH: "/usr/bin:/bin" } });
 
   it("says in one line which option is missing or unknown, exit 2", () => {
     const missing = fleet("--stack", "local");
