@@ -142,7 +142,8 @@ poweroff() {
   alive && pids+=" $(pgrep -P "$(<"$pidfile")" || true)"   # docker-proxy, which holds the host ports
   pids+=" $(pgrep -f -- "-namespace fleet-$name " || true)"
   # Every process whose cgroup path names one of the containers (cgroup v1 and v2 alike).
-  for id in $ids; do pids+=" $(grep -l -- "$id" /proc/[0-9]*/cgroup 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')"; done
+  # A process that exits meanwhile makes grep fail (exit 2) on its vanished file: not an error here.
+  for id in $ids; do pids+=" $({ grep -l -- "$id" /proc/[0-9]*/cgroup 2>/dev/null || true; } | cut -d/ -f3 | tr '\n' ' ')"; done
   # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null || true
   sleep 1
