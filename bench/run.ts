@@ -108,6 +108,8 @@ async function main(): Promise<void> {
 
   // ---- scale: the catalog multiplied, warm builder ----------------------------------------
   for (const n of scales) {
+    // The builder stays warm from the rows above; a --scale-only run starts it (keeping its cache).
+    await buildkit(BUILDER, { empty: false });
     const big = prepare(work, `scale-${n}`, runId, n);
     say(`scale ${n}: fleet first up, no-op, one service changed`);
     keep(fleetUp(big, work, "first up (warm builder)"));
