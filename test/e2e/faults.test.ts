@@ -91,6 +91,16 @@ describe("faults: the fleet survives, end to end", function () {
   after(function () {
     if (ts) ts.pulumi(dir, "destroy", "--yes");
     for (const kind of ["docker", "buildkit", "registry"]) run("bash", ["scripts/engine.sh", "down", kind, STACK], { cwd: dir, env });
+    // The pulumi killed half way leaves its provider plugins behind (they run in process groups of
+    // their own, as they do for a user whose CLI is killed): end those of this checkout.
+    for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+      try {
+        const plugin = /pulumi-resource-|dynamic-provider/.test(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+        if (plugin && fs.readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)) process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
     writeResults("faults", this.test!.parent!, results);
   });
 
