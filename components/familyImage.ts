@@ -5,7 +5,7 @@ import { buildImage, ImageBuildArgs } from "./images";
 
 /** Arguments of a FamilyImage. */
 export interface FamilyImageArgs extends ImageBuildArgs {
-  /** The family, as the stack resolved it; `dockerfile` is the text of its Dockerfile (see familyDockerfile). */
+  /** The family, as the stack resolved it; `dockerfile` is its Dockerfile (see familyDockerfile), staged. */
   readonly family: ResolvedFamily;
   /** The image it is built FROM, pinned by digest: the parent family's ref, or the base image. */
   readonly from: pulumi.Input<string>;

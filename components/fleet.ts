@@ -5,7 +5,7 @@ import * as path from "path";
 import { LABELS, TYPES } from "../contract";
 import { engineRegistries, parseImageRef, plainHttp, RegistryConfig } from "../registry";
 import { familyContext, serviceContext } from "../source/inputs";
-import { pipCaContext, stageContext } from "../source/stage";
+import { pipCaContext, stageContext, stageDockerfile } from "../source/stage";
 import { ResolvedFleet, ResolvedService, SERVICE_DOCKERFILE } from "../stack";
 import { FamilyImage } from "./familyImage";
 import { PrevTag } from "./prevTag";
@@ -90,14 +90,14 @@ export class Fleet extends pulumi.ComponentResource {
     const { fleet, projectDir } = args;
     const refs = new Map<string, pulumi.Output<string>>();
     for (const f of fleet.families) {
-      const dockerfile = readProjectFile(projectDir, f.dockerfile);
+      const dockerfile = path.join(projectDir, f.dockerfile);
       const image = new FamilyImage(
         `${name}-${f.name}`,
         {
           family: f,
           from: f.parent ? refs.get(f.parent)! : fleet.baseImage,
-          context: stageContext(familyContext(projectDir, dockerfile, f.lock)),
-          dockerfile,
+          context: stageContext(familyContext(projectDir, fs.readFileSync(dockerfile, "utf8"), f.lock)),
+          dockerfile: stageDockerfile(dockerfile),
           ...build,
         },
         this.child,
@@ -121,7 +121,7 @@ export class Fleet extends pulumi.ComponentResource {
 
   /** What service images are made from: the shared service Dockerfile, the family images, and the stack that builds them (fleet:imagesFrom). */
   private imageSources(name: string, args: FleetArgs, families: ReadonlyMap<string, pulumi.Output<string>>): ImageSources {
-    const dockerfile = readProjectFile(args.projectDir, SERVICE_DOCKERFILE);
+    const dockerfile = stageDockerfile(path.join(args.projectDir, SERVICE_DOCKERFILE));
     const fromStack = args.fleet.imagesFrom ? new StackImages(`${name}-images-from`, args.fleet.imagesFrom, this.child) : undefined;
     return { dockerfile, families, fromStack };
   }
@@ -222,11 +222,6 @@ function buildSettings(args: FleetArgs): BuildSettings {
   return { builder: fleet.builder, buildOnPreview: fleet.buildOnPreview, pipCa: pipCaContext(fleet.pipCaFile), registryPlainHttp };
 }
 
-/** The text of a file of the project. */
-function readProjectFile(projectDir: string, rel: string): string {
-  return fs.readFileSync(path.join(projectDir, rel), "utf8");
-}
-
 /** The stack's Docker engine as the containers use it. */
 interface Engine {
   readonly provider: docker.Provider;
@@ -238,7 +233,7 @@ interface Engine {
 
 /** What service images are made from. */
 interface ImageSources {
-  /** The text of dockerfiles/service.Dockerfile. */
+  /** dockerfiles/service.Dockerfile, staged (stageDockerfile). */
   readonly dockerfile: string;
   /** Family -> `repo@sha256:` of its image. */
   readonly families: ReadonlyMap<string, pulumi.Output<string>>;

@@ -7,7 +7,7 @@ import { ImagePlan } from "../stack";
 export interface ImageBuildArgs {
   /** Staged build context directory (see source/stage.ts). */
   readonly context: string;
-  /** Dockerfile text, given inline so no checkout path becomes an input. */
+  /** The staged Dockerfile (source/stage.ts stageDockerfile): a path named by its content, so no checkout path becomes an input. */
   readonly dockerfile: string;
   /** Name of the buildx builder. */
   readonly builder: string;
@@ -70,7 +70,7 @@ export function buildImage(name: string, spec: BuildSpec, opts: pulumi.CustomRes
     {
       builder: { name: spec.builder },
       context: { location: spec.context, named: { "pip-ca": { location: spec.pipCa } } },
-      dockerfile: { inline: spec.dockerfile },
+      dockerfile: { location: spec.dockerfile },
       buildArgs: { ...spec.buildArgs, ...reproducibleBuildArgs() },
       labels: { ...plan.labels },
       tags: [tag],

@@ -5,9 +5,8 @@ import { buildImage, ImageBuildArgs } from "./images";
 
 /** Arguments of a ServiceImage. */
 export interface ServiceImageArgs extends ImageBuildArgs {
-  /** The service, as the stack resolved it (a pinned one is built from its source all the same). `dockerfile` is the
-   * text of dockerfiles/service.Dockerfile (multi-stage, shared by every service) and `context`
-   * a staged copy of the service's source folder. */
+  /** The service, as the stack resolved it (a pinned one is built from its source all the same). `dockerfile` is
+   * dockerfiles/service.Dockerfile (multi-stage, shared by every service) and `context` a staged copy of the service's source folder. */
   readonly service: ResolvedService;
   /** Its family's image, pinned by digest: a family change rebuilds exactly its descendants. */
   readonly family: pulumi.Input<string>;

@@ -121,6 +121,16 @@ function dirsUnder(dir: string): string[] {
 }
 
 /**
+ * A Dockerfile staged alone in a folder named by its content (see stageContext): the path a build
+ * reads it from. Given by location, not inline, the text stays out of the state (docker-build keeps
+ * an inline Dockerfile in both the inputs and the outputs of every image), and the path still
+ * changes exactly when the text does, on any checkout.
+ */
+export function stageDockerfile(from: string, root: string = STAGE_ROOT): string {
+  return path.join(stageContext([{ rel: "Dockerfile", from }], root), "Dockerfile");
+}
+
+/**
  * The `pip-ca` build context every Dockerfile binds for its pip steps: a staged folder holding
  * `ca.pem`, a copy of `caFile` (the CA bundle of a network that inspects TLS, public data), or an
  * empty folder when there is none. A context, not a build secret: secrets are stored (encrypted) in

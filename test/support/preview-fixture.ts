@@ -4,8 +4,8 @@ import { TYPES } from "../../contract";
 
 /**
  * Strips a recorded `pulumi preview --json` to what the review reads, so fixtures stay small and
- * hold no machine paths worth keeping: images keep their build inputs (the inline Dockerfile as a
- * hash: equal text, equal hash) and digest, containers the settings a reviewer sees, pulls their
+ * hold no machine paths worth keeping: images keep their build inputs (an inline Dockerfile, as states
+ * before Dockerfiles were staged hold, as a hash: equal text, equal hash) and digest, containers the settings a reviewer sees, pulls their
  * name; other resources keep only their step. Usage:
  *   npx ts-node --transpile-only test/support/preview-fixture.ts IN.json OUT.json
  */

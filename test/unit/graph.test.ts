@@ -4,6 +4,7 @@ import * as path from "path";
 import { fakeDigest, Registered, recordResources, runProgram } from "../support/mocks";
 import { PINNED_BASE, REPO, tempProject } from "../support/project";
 import { TYPES } from "../../contract";
+import { STAGE_ROOT } from "../../source/stage";
 
 /** What one stack registers, found by type and name. */
 interface Graph {
@@ -91,7 +92,9 @@ describe("the resource graph", function () {
       assert.equal(img.inputs.cacheTo[0].registry.mode, "max");
       assert.ok(img.inputs.labels["org.opencontainers.image.source"], `${img.name}: label org.opencontainers.image.source`);
       for (const l of ["org.opencontainers.image.revision", "org.opencontainers.image.created"]) assert.equal(img.inputs.labels[l], undefined, `${img.name}: no commit or commit time in the image (${l})`);
-      assert.ok(!/^\//.test(img.inputs.dockerfile.location ?? ""), "Dockerfile given inline, not by checkout path");
+      // By a staged path named by its content: no checkout path in the inputs, no text in the state.
+      assert.equal(img.inputs.dockerfile.inline, undefined, `${img.name}: no Dockerfile text in the state`);
+      assert.ok(img.inputs.dockerfile.location.startsWith(STAGE_ROOT + path.sep), `${img.name}: Dockerfile at ${img.inputs.dockerfile.location}`);
     }
   });
 

@@ -42,11 +42,11 @@ describe("the peers' bake and compose files", function () {
         assert.equal(Object.keys(compose.services).length, containers().length);
       });
 
-      it("builds each target from the program's Dockerfile text, tags, labels, platforms, registry cache and exporter", () => {
+      it("builds each target from the program's Dockerfile, tags, labels, platforms, registry cache and exporter", () => {
         for (const [name, t] of Object.entries(bake.target)) {
           const img = imageOf(name).inputs;
           const dockerfile = fs.readFileSync(path.resolve(projectDir, t.context, t.dockerfile), "utf8");
-          assert.equal(dockerfile, img.dockerfile.inline, name);
+          assert.equal(dockerfile, fs.readFileSync(img.dockerfile.location, "utf8"), name);
           assert.deepEqual(t.tags, img.tags, name);
           assert.deepEqual(t.labels, img.labels, name);
           assert.deepEqual(t.platforms, img.platforms, name);

@@ -5,7 +5,7 @@ import { must } from "../../proc";
 import { contextPaths } from "../../source/dockerfile";
 import { headCommit } from "../../source/git";
 import { inputsDigest, inputsTag } from "../../source/inputs";
-import { contextFilesOf, readDockerignore, stageContext } from "../../source/stage";
+import { contextFilesOf, readDockerignore, stageContext, stageDockerfile } from "../../source/stage";
 import { tempDir } from "../support/project";
 
 const tmp = () => tempDir("fleet-src-");
@@ -37,6 +37,16 @@ describe("build contexts", () => {
     const a = stageContext(contextFilesOf(tree({ "app/main.py": "print(1)\n" })), root);
     const b = stageContext(contextFilesOf(tree({ "app/main.py": "print(2)\n" })), root);
     assert.notEqual(a, b);
+  });
+
+  it("stage a Dockerfile where its text alone names it: two checkouts agree, an edit moves it", () => {
+    const root = tmp();
+    const one = stageDockerfile(path.join(tree({ "a/service.Dockerfile": "FROM x\n" }), "a/service.Dockerfile"), root);
+    const two = stageDockerfile(path.join(tree({ "b/other.Dockerfile": "FROM x\n" }), "b/other.Dockerfile"), root);
+    const edited = stageDockerfile(path.join(tree({ "a/service.Dockerfile": "FROM y\n" }), "a/service.Dockerfile"), root);
+    assert.equal(one, two);
+    assert.notEqual(one, edited);
+    assert.equal(fs.readFileSync(edited, "utf8"), "FROM y\n");
   });
 
   it("leave out what .dockerignore excludes, with allow-lists and the last match winning", () => {
