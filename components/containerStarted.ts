@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { projectProvider } from "./dynamic";
+import { DYNAMIC } from "../contract";
+import { ProjectResource } from "./dynamic";
 import { dockerOn, firstHealthy } from "./readiness";
 
 /** Inputs of a ContainerStarted. */
@@ -60,8 +60,8 @@ export const startedProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** A container's PIDs limit and its first healthy answer, once it runs. */
-export class ContainerStarted extends pulumi.dynamic.Resource {
+export class ContainerStarted extends ProjectResource {
   constructor(name: string, args: ContainerStartedArgs, opts?: pulumi.CustomResourceOptions) {
-    super(projectProvider("components/containerStarted", "startedProvider"), name, { ...args, probe: [...args.probe] }, opts, DYNAMIC_MODULE, DYNAMIC.containerStarted);
+    super(DYNAMIC.containerStarted, { file: "components/containerStarted", exportName: "startedProvider" }, name, { ...args, probe: [...args.probe] }, opts);
   }
 }

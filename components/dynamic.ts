@@ -1,49 +1,54 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { dynamicType } from "../contract";
 
-/**
- * The provider a fleet dynamic resource registers with: the few lines Pulumi serializes into the
- * state for it, which load the real provider, `exportName` of the project file `file` (relative to
- * the project, without `.ts`), when the engine first calls it. The provider process runs in the
- * project directory (where Pulumi.yaml is), so the real provider is always the checkout's own code:
- * it is not copied into the state (once in the inputs and once in the outputs of every resource),
- * and its steps run in that process (no program started per step). The methods of the real
- * provider must keep their names; its code may change freely.
- */
-export function projectProvider(file: string, exportName: string): pulumi.dynamic.ResourceProvider {
-  // One object per provider: Pulumi serializes each object once and reuses the text.
-  const key = `${file}#${exportName}`;
-  const made = stubs.get(key) ?? stub(file, exportName);
-  stubs.set(key, made);
-  return made;
+/** Where a fleet dynamic resource's provider lives: `exportName` of the project file `file` (relative to the project, without `.ts`). */
+export interface ProviderRef {
+  readonly file: string;
+  readonly exportName: string;
 }
 
-const stubs = new Map<string, pulumi.dynamic.ResourceProvider>();
+/**
+ * A dynamic resource of the fleet: Pulumi's `pulumi-nodejs:dynamic` resource, whose provider the
+ * state names instead of copying. `pulumi.dynamic.Resource` serializes the provider object with its
+ * closures into `__provider`, and the engine keeps that text in both the inputs and the outputs of
+ * every resource; the fleet gives it the one line `providerModule` writes, the same module form
+ * the Node.js dynamic provider loads (`exports.handler` returning the provider). The provider
+ * process runs in the project directory (where Pulumi.yaml is), so the provider is always the
+ * checkout's own code: its steps may change freely, and they run in that process.
+ */
+export class ProjectResource extends pulumi.CustomResource {
+  constructor(type: string, provider: ProviderRef, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
+    super(dynamicType(type), name, { ...props, __provider: providerModule(provider) }, opts);
+  }
+}
 
 /**
- * What the state keeps, every character of it twice per resource: `load` registers ts-node once per
- * provider process (the project is TypeScript, transpiled as the program is) and requires the real
- * provider. Comments inside these functions would be kept too, so there are none.
+ * The module text the state keeps for `provider` (about 330 characters, against 2.3 KB for the
+ * smallest serialized closure): it registers ts-node once per provider process (the project is
+ * TypeScript, transpiled as the program is, with the project's tsconfig.json, which ts-node finds
+ * from the working directory) and hands over to `loadProvider` of this file.
  */
-function stub(file: string, exportName: string): pulumi.dynamic.ResourceProvider {
-  type Provider = Required<pulumi.dynamic.ResourceProvider>;
-  const load = (): Provider => {
-    const path = require("path") as typeof import("path");
-    const dir = process.cwd();
-    if (!require.extensions[".ts"]) (require(require.resolve("ts-node", { paths: [dir] })) as typeof import("ts-node")).register({ transpileOnly: true, project: path.join(dir, "tsconfig.json") });
-    const mod = path.join(dir, file);
-    let p: Provider | undefined;
-    try {
-      p = (require(mod) as Record<string, Provider>)[exportName];
-    } catch (e) {
-      throw new Error(`fleet: the dynamic provider runs in ${dir}, which is not the fleet project (${(e as Error).message}); run pulumi from the project's directory`);
-    }
-    if (!p) throw new Error(`fleet: ${mod}.ts has no provider \`${exportName}\`; a state written by another version of fleet needs that version's checkout`);
-    return p;
-  };
-  return {
-    diff: async (...a) => load().diff(...a),
-    create: async (...a) => load().create(...a),
-    update: async (...a) => (await load().update?.(...a)) ?? {},
-    delete: async (...a) => load().delete?.(...a),
-  };
+export function providerModule(provider: ProviderRef): string {
+  const args = `${JSON.stringify(provider.file)},${JSON.stringify(provider.exportName)}`;
+  return (
+    `exports.handler=()=>{const d=process.cwd();` +
+    `try{require.extensions[".ts"]||require(require.resolve("ts-node",{paths:[d]})).register({transpileOnly:true});var m=require(d+"/components/dynamic")}` +
+    `catch(e){throw new Error("fleet: run pulumi in the fleet project, not in "+d+" ("+e.message+")")}` +
+    `return m.loadProvider(${args})}`
+  );
+}
+
+/** The provider a state names, from the project the provider process runs in; an error that says which, when the checkout has no such provider. */
+export function loadProvider(file: string, exportName: string): pulumi.dynamic.ResourceProvider {
+  const mod = path.join(process.cwd(), file);
+  let exported: Record<string, pulumi.dynamic.ResourceProvider | undefined>;
+  try {
+    exported = require(mod);
+  } catch (e) {
+    throw new Error(`fleet: ${mod}.ts does not load (${(e as Error).message}); a state written by another version of fleet needs that version's checkout`);
+  }
+  const provider = exported[exportName];
+  if (!provider) throw new Error(`fleet: ${mod}.ts has no provider \`${exportName}\`; a state written by another version of fleet needs that version's checkout`);
+  return provider;
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { projectProvider } from "./dynamic";
+import { DYNAMIC } from "../contract";
+import { ProjectResource } from "./dynamic";
 import { dockerOn, firstHealthy } from "./readiness";
 import { HEALTH_PROBE } from "./runSpec";
 
@@ -119,11 +119,11 @@ export const canaryProvider: pulumi.dynamic.ResourceProvider = {
  * real container depends on this, so a bad image fails the update while the running container is
  * left as it was.
  */
-export class HealthCanary extends pulumi.dynamic.Resource {
+export class HealthCanary extends ProjectResource {
   /** The image that was proved healthy. */
   public readonly image!: pulumi.Output<string>;
 
   constructor(name: string, args: HealthCanaryArgs, opts?: pulumi.CustomResourceOptions) {
-    super(projectProvider("components/healthCanary", "canaryProvider"), name, { ...args, runFlags: [...args.runFlags], probe: [...args.probe], labels: { ...args.labels } }, opts, DYNAMIC_MODULE, DYNAMIC.healthCanary);
+    super(DYNAMIC.healthCanary, { file: "components/healthCanary", exportName: "canaryProvider" }, name, { ...args, runFlags: [...args.runFlags], probe: [...args.probe], labels: { ...args.labels } }, opts);
   }
 }

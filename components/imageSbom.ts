@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { projectProvider } from "./dynamic";
+import { DYNAMIC } from "../contract";
+import { ProjectResource } from "./dynamic";
 import { steps } from "./steps";
 
 /** Inputs of an ImageSbom. */
@@ -40,7 +40,7 @@ export const sbomProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** The CycloneDX SBOM of one pushed image, kept in the registry beside it. */
-export class ImageSbom extends pulumi.dynamic.Resource {
+export class ImageSbom extends ProjectResource {
   /** The image the SBOM describes. */
   declare public readonly image: pulumi.Output<string>;
   /** The SBOM artifact in the registry, `repo@sha256:...`. */
@@ -51,6 +51,6 @@ export class ImageSbom extends pulumi.dynamic.Resource {
   declare public readonly byType: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: ImageSbomArgs, opts?: pulumi.CustomResourceOptions) {
-    super(projectProvider("components/imageSbom", "sbomProvider"), name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.imageSbom);
+    super(DYNAMIC.imageSbom, { file: "components/imageSbom", exportName: "sbomProvider" }, name, { ...args, artifact: undefined, components: undefined, byType: undefined }, opts);
   }
 }

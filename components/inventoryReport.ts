@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { projectProvider } from "./dynamic";
+import { DYNAMIC } from "../contract";
+import { ProjectResource } from "./dynamic";
 import { steps } from "./steps";
 
 /** Inputs of an InventoryReport. */
@@ -59,7 +59,7 @@ export const reportProvider: pulumi.dynamic.ResourceProvider = {
 };
 
 /** One service's report to the ObservabilityCenter, sent after its container is healthy. */
-export class InventoryReport extends pulumi.dynamic.Resource {
+export class InventoryReport extends ProjectResource {
   /** Whether the ObservabilityCenter accepted it. */
   declare public readonly delivered: pulumi.Output<boolean>;
   /** When it was sent, ISO 8601. */
@@ -68,6 +68,6 @@ export class InventoryReport extends pulumi.dynamic.Resource {
   declare public readonly error: pulumi.Output<string>;
 
   constructor(name: string, args: InventoryReportArgs, opts?: pulumi.CustomResourceOptions) {
-    super(projectProvider("components/inventoryReport", "reportProvider"), name, { ...args, delivered: undefined, at: undefined, error: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.inventoryReport);
+    super(DYNAMIC.inventoryReport, { file: "components/inventoryReport", exportName: "reportProvider" }, name, { ...args, delivered: undefined, at: undefined, error: undefined }, opts);
   }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { projectProvider } from "./dynamic";
+import { DYNAMIC } from "../contract";
+import { ProjectResource } from "./dynamic";
 import { steps } from "./steps";
 
 /** Inputs of a PrevTag. */
@@ -50,11 +50,11 @@ export const prevTagProvider: pulumi.dynamic.ResourceProvider = {
  * before the current one, moved on every deploy that changes the service's image. Make it depend on
  * the container, so that only an image that replaced the running one moves it.
  */
-export class PrevTag extends pulumi.dynamic.Resource {
+export class PrevTag extends ProjectResource {
   /** The image the tag points at now ("" until the service's image first changes). */
   public readonly previous!: pulumi.Output<string>;
 
   constructor(name: string, args: PrevTagArgs, opts?: pulumi.CustomResourceOptions) {
-    super(projectProvider("components/prevTag", "prevTagProvider"), name, { image: args.image, tag: args.tag ?? "prev", dockerHost: args.dockerHost, previous: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.prevTag);
+    super(DYNAMIC.prevTag, { file: "components/prevTag", exportName: "prevTagProvider" }, name, { image: args.image, tag: args.tag ?? "prev", dockerHost: args.dockerHost, previous: undefined }, opts);
   }
 }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { DYNAMIC, DYNAMIC_MODULE } from "../contract";
-import { projectProvider } from "./dynamic";
+import { DYNAMIC } from "../contract";
+import { ProjectResource } from "./dynamic";
 import { steps } from "./steps";
 import { AllowEntry } from "../supply/allowlist";
 import { Severity } from "../supply/findings";
@@ -57,7 +57,7 @@ export const gateProvider: pulumi.dynamic.ResourceProvider = {
  * The vulnerability gate of one digest: the container depends on it, so an image the gate stops
  * never replaces the running container, as with the health canary.
  */
-export class ScanGate extends pulumi.dynamic.Resource {
+export class ScanGate extends ProjectResource {
   /** The image that passed. */
   declare public readonly image: pulumi.Output<string>;
   /** How many findings the scanner reported (any severity). */
@@ -66,6 +66,6 @@ export class ScanGate extends pulumi.dynamic.Resource {
   declare public readonly allowed: pulumi.Output<string[]>;
 
   constructor(name: string, args: ScanGateArgs, opts?: pulumi.CustomResourceOptions) {
-    super(projectProvider("components/scanGate", "gateProvider"), name, { ...args, allowlist: [...args.allowlist], findings: undefined, allowed: undefined }, opts, DYNAMIC_MODULE, DYNAMIC.scanGate);
+    super(DYNAMIC.scanGate, { file: "components/scanGate", exportName: "gateProvider" }, name, { ...args, allowlist: [...args.allowlist], findings: undefined, allowed: undefined }, opts);
   }
 }

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { fakeDigest, Registered, recordResources, runProgram } from "../support/mocks";
 import { PINNED_BASE, REPO, tempProject } from "../support/project";
-import { TYPES } from "../../contract";
+import { DYNAMIC, dynamicType, TYPES } from "../../contract";
 import { STAGE_ROOT } from "../../source/stage";
 
 /** What one stack registers, found by type and name. */
@@ -95,6 +95,16 @@ describe("the resource graph", function () {
       // By a staged path named by its content: no checkout path in the inputs, no text in the state.
       assert.equal(img.inputs.dockerfile.inline, undefined, `${img.name}: no Dockerfile text in the state`);
       assert.ok(img.inputs.dockerfile.location.startsWith(STAGE_ROOT + path.sep), `${img.name}: Dockerfile at ${img.inputs.dockerfile.location}`);
+    }
+  });
+
+  it("gives every dynamic resource the one line that names its provider in the project, and that provider exists", () => {
+    const dynamic = graphs.local.all.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+    assert.deepEqual([...new Set(dynamic.map((r) => r.type))].sort(), Object.values(DYNAMIC).map(dynamicType).sort());
+    for (const r of dynamic) {
+      const [, file, exportName] = /m\.loadProvider\("([^"]+)","([^"]+)"\)\}$/.exec(r.inputs.__provider) ?? [];
+      assert.ok(file, `${r.name}: __provider is ${String(r.inputs.__provider).slice(0, 80)}...`);
+      assert.equal(typeof require(path.join(REPO, file))[exportName]?.create, "function", `${r.name}: ${file}.ts exports ${exportName}`);
     }
   });
 
