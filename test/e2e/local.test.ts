@@ -98,6 +98,26 @@ describe("pulumi up on the local stack, end to end", function () {
     assert.notEqual(ts.docker("exec", CEB_CONTAINER, "python3", "-c", "open('/opt/probe', 'w')").status, 0, "the root filesystem is read-only");
   });
 
+  it("keeps a worker that does not answer its supervisor for 8 s (a model loading, a loaded machine) instead of killing it", async () => {
+    // The service's uvicorn workers: processes spawned by multiprocessing, not this probe itself.
+    const workers = () =>
+      docker("exec", CEB_CONTAINER, "python3", "-c", "import os\nfor p in os.listdir('/proc'):\n  try:\n    c = open(f'/proc/{p}/cmdline', 'rb').read()\n  except OSError:\n    continue\n  if b'--multiprocessing-fork' in c and p != str(os.getpid()): print(p)")
+        .stdout.trim()
+        .split("\n")
+        .sort();
+    const signal = (pid: string, sig: string) => docker("exec", CEB_CONTAINER, "python3", "-c", `import os, signal; os.kill(${pid}, signal.${sig})`);
+    const before = workers();
+    assert.equal(before.length, 2, `two workers on the local profile: ${before.join(", ")}`);
+    signal(before[0], "SIGSTOP");
+    await new Promise((r) => setTimeout(r, 8000));
+    signal(before[0], "SIGCONT");
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(workers(), before, "the same two workers");
+    const logs = docker("logs", CEB_CONTAINER);
+    assert.doesNotMatch(logs.stdout + logs.stderr, /Child process \[\d+\] died/);
+    await assertHealthy(a);
+  });
+
   it("changes nothing on a second up from another checkout of the same commit with another umask", async () => {
     const before = containerIds();
     const preview = pulumi(b, "preview", "--expect-no-changes");

@@ -16,6 +16,10 @@ from uvicorn.supervisors import Multiprocess
 from .settings import Settings, SettingsError
 
 
+# How long a worker may go without answering its supervisor before it is taken for hung.
+WORKER_ANSWER_SECONDS = 60
+
+
 def _listen(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -43,6 +47,10 @@ def main() -> int:
         access_log=False,
         # The server header only tells a scanner which server and version to try.
         server_header=False,
+        # The supervisor pings each worker and kills one that does not answer in this many seconds.
+        # uvicorn's 5 s kills a worker that is still starting on a loaded machine, or busy loading a
+        # model, and then its replacement, over and over: the service never answers.
+        timeout_worker_healthcheck=WORKER_ANSWER_SECONDS,
     )
     print(
         f"{settings.service_name}: serving on port {settings.service_port}, health on "
