@@ -21,12 +21,13 @@ echo $$ >/run/lock/fleet-test-all.pid
 
 # tally NAME RC SECONDS: adds the counts of a finished suite's log to the totals.
 tally() {
-  local name=$1 rc=$2 seconds=$3 out="$log_dir/test-$1.log" p f
+  local name=$1 rc=$2 seconds=$3 out="$log_dir/test-$1.log" p f s
   p=$(grep -Eo '^ +[0-9]+ passing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   f=$(grep -Eo '^ +[0-9]+ failing' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  s=$(grep -Eo '^ +[0-9]+ pending' "$out" | tail -1 | grep -Eo '[0-9]+' || echo 0)
   passed=$((passed + p)); failed=$((failed + f))
   if ((rc != 0 && f == 0)); then failed=$((failed + 1)); broken+=("$name (exit $rc)"); fi
-  echo "=== $name: $p passed, $f failed, exit $rc, ${seconds}s"
+  echo "=== $name: $p passed, $f failed, $s skipped, exit $rc, ${seconds}s"
 }
 
 # run_suite NAME COMMAND...: runs a mocha suite, echoes its output, adds its counts.
