@@ -59,7 +59,7 @@ describe("pulumi up on the local stack, end to end", function () {
     // service's source can change alone. Checkout B is a second clone of that commit under another umask.
     a = checkout(path.join(work, "a"), "0022");
     must("bash", ["scripts/infra.sh"], { cwd: a, env, timeoutSeconds: 1800 });
-    ts = testStack(a, env, { stack: STACK, engine: STACK, bindAddress: "127.0.0.2", config: { sources: { CentralErrorBus: CEB } } });
+    ts = testStack(a, env, { stack: STACK, engine: STACK, bindAddress: "127.0.0.2", config: { sources: { CentralErrorBus: CEB }, workers: { CentralErrorBus: 2 } } });
     // Stack init first: it may write the stack's encryption salt, which B must share.
     ts.init(a);
     fs.cpSync(path.join(a, "examples/reference-service"), path.join(a, CEB), { recursive: true });
@@ -101,13 +101,13 @@ describe("pulumi up on the local stack, end to end", function () {
   it("keeps a worker that does not answer its supervisor for 8 s (a model loading, a loaded machine) instead of killing it", async () => {
     // The service's uvicorn workers: processes spawned by multiprocessing, not this probe itself.
     const workers = () =>
-      docker("exec", CEB_CONTAINER, "python3", "-c", "import os\nfor p in os.listdir('/proc'):\n  try:\n    c = open(f'/proc/{p}/cmdline', 'rb').read()\n  except OSError:\n    continue\n  if b'--multiprocessing-fork' in c and p != str(os.getpid()): print(p)")
+      docker("exec", CEB_CONTAINER, "python3", "-c", "import os\nfor p in os.listdir('/proc'):\n  try:\n    c = open(f'/proc/{p}/cmdline', 'rb').read()\n  except OSError:\n    continue\n  if p.isdigit() and b'--multiprocessing-fork' in c and p != str(os.getpid()): print(p)")
         .stdout.trim()
         .split("\n")
         .sort();
     const signal = (pid: string, sig: string) => docker("exec", CEB_CONTAINER, "python3", "-c", `import os, signal; os.kill(${pid}, signal.${sig})`);
     const before = workers();
-    assert.equal(before.length, 2, `two workers on the local profile: ${before.join(", ")}`);
+    assert.equal(before.length, 2, `the two workers fleet:workers gives it: ${before.join(", ")}`);
     signal(before[0], "SIGSTOP");
     await new Promise((r) => setTimeout(r, 8000));
     signal(before[0], "SIGCONT");
