@@ -34,6 +34,7 @@ import { watchHealth } from "./outage";
 import { buildkit } from "./instances";
 import { bakeFile, composeFile } from "./peerFiles";
 import { scaledServices, servicesModule } from "./scale";
+import { fleetCommand } from "../test/support/cli";
 
 const STACK = "bench";
 const BIND = "127.0.0.9";
@@ -274,7 +275,7 @@ export function fleetUp(ck: Checkout, work: string, label: string, opts: { previ
 
 /** The bench stack's updates, as `fleet history --json` gives them. */
 function fleetHistory(ck: Checkout): unknown[] {
-  return JSON.parse(must("npx", ["ts-node", "--transpile-only", "cli/main.ts", "history", "--stack", STACK, "--json"], { cwd: ck.dir, env: ck.env }).stdout);
+  return JSON.parse(must(...fleetCommand("history", "--stack", STACK, "--json"), { cwd: ck.dir, env: ck.env }).stdout);
 }
 
 /**
@@ -284,8 +285,8 @@ function fleetHistory(ck: Checkout): unknown[] {
 function fleetRollback(ck: Checkout, work: string, to: number): Row {
   const stackFile = path.join(ck.dir, `Pulumi.${STACK}.yaml`);
   const unpinned = fs.readFileSync(stackFile, "utf8");
-  const args = ["ts-node", "--transpile-only", "cli/main.ts", "rollback", "--stack", STACK, "--to", String(to), "--service", CHANGED.name, "--yes", "--", "--json", "--skip-preview"];
-  const row = fleetRow(ck, work, "rollback of one service", (env) => must("npx", args, { cwd: ck.dir, env, timeoutSeconds: 3600 }));
+  const command = fleetCommand("rollback", "--stack", STACK, "--to", String(to), "--service", CHANGED.name, "--yes", "--", "--json", "--skip-preview");
+  const row = fleetRow(ck, work, "rollback of one service", (env) => must(...command, { cwd: ck.dir, env, timeoutSeconds: 3600 }));
   // The pin stays in the stack's state; the peers read the stack file for their own images.
   fs.writeFileSync(stackFile, unpinned);
   return row;

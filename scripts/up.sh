@@ -16,7 +16,7 @@ bash scripts/toolchain.sh
 # installed once and recorded in $FLEET_CACHE/supply-tools.env, which every update reads.
 bash scripts/supply-tools.sh >/dev/null
 pulumi stack select --create "$stack" --non-interactive >/dev/null
-npx ts-node --transpile-only cli/main.ts recover --stack "$stack"
+npm run --silent fleet -- recover --stack "$stack"
 # --yes answers the preview's question before anyone reads it: skip that second program run.
 pulumi up --stack "$stack" --yes --skip-preview --non-interactive "$@"
 pulumi stack output --stack "$stack" services --json

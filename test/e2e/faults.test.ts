@@ -6,6 +6,7 @@ import * as path from "path";
 import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, mustPulumi, run, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
 import { cisSection5, CisResult, DELIBERATE, Inspected } from "../support/cis";
+import { fleetCommand } from "../support/cli";
 
 /**
  * The fleet under faults, on the real engine: a reboot of the Docker engine (clean and kill -9), an
@@ -254,7 +255,7 @@ describe("faults: the fleet survives, end to end", function () {
     }
     process.kill(-child.pid!, "SIGKILL");
     await new Promise((r) => setTimeout(r, 1000));
-    const recovered = must("npx", ["ts-node", "--transpile-only", "cli/main.ts", "recover", "--stack", STACK], { cwd: dir, env });
+    const recovered = must(...fleetCommand("recover", "--stack", STACK), { cwd: dir, env });
     results.recover = recovered.stdout.trim().split("\n");
     // A provider process the kill did not reach may still finish and remove its own canary, so
     // what must hold is that none is left and that recover names what it removed.

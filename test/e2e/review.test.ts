@@ -6,6 +6,7 @@ import type { Review } from "../../review/summary";
 import { changedSteps, checkout, diagnostics, engineEnv, must, run, Step, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
 import { REPO } from "../support/project";
+import { fleetCommand } from "../support/cli";
 
 /**
  * `fleet review` and the policy pack against the real engine, providers, BuildKit, registry and a
@@ -32,7 +33,7 @@ describe("fleet review and the policy pack, end to end", function () {
   };
   const fail = (what: string, r: { status: number; stdout: string; stderr: string }) =>
     assert.fail(`${what} exited ${r.status}\n${(diagnostics(r.stdout) || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-40).join("\n")}`);
-  const review = (...extra: string[]) => run("npx", ["ts-node", "--transpile-only", "cli/main.ts", "review", "--stack", STACK, ...extra], { cwd: dir, env });
+  const review = (...extra: string[]) => run(...fleetCommand("review", "--stack", STACK, ...extra), { cwd: dir, env });
   const up = (label: string) => {
     const r = pulumi("up", "--yes", "--skip-preview", "--json", "--policy-pack", "policy");
     fs.writeFileSync(path.join(work, `${label}.events.json`), r.stdout);

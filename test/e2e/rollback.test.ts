@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
+import { fleetCommand } from "../support/cli";
 
 /**
  * Rollback for real, in a namespace of its own (stack e2e-rollback, 127.0.0.4, registry path
@@ -26,7 +27,7 @@ describe("rollback from stack history, end to end", function () {
   const results: Record<string, unknown> = {};
   const digests: { a: Record<string, string>; b: Record<string, string> } = { a: {}, b: {} };
 
-  const fleet = (...args: string[]) => run("npx", ["ts-node", "--transpile-only", "cli/main.ts", ...args], { cwd: dir, env });
+  const fleet = (...args: string[]) => run(...fleetCommand(...args), { cwd: dir, env });
   const fail = (what: string, r: Ran) =>
     assert.fail(`${what} exited ${r.status}\n${(diagnostics(r.stdout) || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-40).join("\n")}`);
   /** Runs a step that applies an update with `pulumi up --json` events on stdout, and records what it did. */

@@ -13,3 +13,12 @@ export async function fleet(...argv: string[]): Promise<{ code: number; out: str
     Object.assign(console, { log, error });
   }
 }
+
+/**
+ * The command and arguments of `npm run fleet -- ARGV`, as a user runs the command line (the
+ * README's form), for proc.ts's run and must in a checkout: `run(...fleetCommand("history"), { cwd })`.
+ * --silent: npm adds no lines of its own, and exits with the command's code.
+ */
+export function fleetCommand(...argv: string[]): [string, string[]] {
+  return ["npm", ["run", "--silent", "fleet", "--", ...argv]];
+}

@@ -245,11 +245,11 @@ describe("fleet commands", () => {
 
   describe("cli/main.ts run as a program", function () {
     this.timeout(60000);
-    /** `npx ts-node --transpile-only cli/main.ts ARGV` in the checkout; `--no` so npx never installs anything. */
-    const npxFleet = (...argv: string[]) => run("npx", ["--no", "--", "ts-node", "--transpile-only", "cli/main.ts", ...argv], { cwd: ROOT });
+    /** `npm run fleet -- ARGV` in the checkout, as the README runs it (--silent: npm adds no lines of its own). */
+    const npmFleet = (...argv: string[]) => run("npm", ["run", "--silent", "fleet", "--", ...argv], { cwd: ROOT });
 
     it("base --help prints the usage on stdout and exits 0", () => {
-      const r = npxFleet("base", "--help");
+      const r = npmFleet("base", "--help");
       assert.equal(r.stderr, "");
       assert.equal(r.status, 0);
       assert.match(r.stdout, /^usage: npm run fleet -- base --stack S \[--from REF\] \[--rebuild\] \[--project DIR\]\n/);
@@ -258,11 +258,11 @@ describe("fleet commands", () => {
 
     it("a bad --from is one line on stderr naming the flag, exit 2; no command at all prints the usage, exit 2", () => {
       // A stack no project has: were the check gone, this would stop at the stack, never run scripts/base-image.sh.
-      const bad = npxFleet("base", "--stack", "no-such-stack", "--from", "debian:bookworm");
+      const bad = npmFleet("base", "--stack", "no-such-stack", "--from", "debian:bookworm");
       assert.equal(bad.status, 2);
       assert.equal(bad.stdout, "");
       assert.equal(bad.stderr, 'fleet: base: --from must be an image pinned by digest (host[:port]/repo@sha256:<64 hex>); got "debian:bookworm"\n');
-      const none = npxFleet();
+      const none = npmFleet();
       assert.equal(none.status, 2);
       assert.match(none.stdout, /^usage: npm run fleet -- <command> \[options\]\ncommands:\n {2}base /);
     });

@@ -29,7 +29,7 @@ describe("dynamic providers in the state", () => {
     const kept = providerModule(started);
     assert.match(kept, /"components\/containerStarted","startedProvider"/);
     assert.doesNotMatch(kept, /--pids-limit/, "the real provider's code is not copied");
-    assert.ok(kept.length < 400, `${kept.length} characters`);
+    assert.ok(kept.length < 260, `${kept.length} characters`);
     const copied = await serialized(startedProvider);
     assert.ok(kept.length * 5 < copied.length, `${kept.length} characters against the serialized provider's ${copied.length}`);
   });

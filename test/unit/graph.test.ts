@@ -102,7 +102,7 @@ describe("the resource graph", function () {
     const dynamic = graphs.local.all.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
     assert.deepEqual([...new Set(dynamic.map((r) => r.type))].sort(), Object.values(DYNAMIC).map(dynamicType).sort());
     for (const r of dynamic) {
-      const [, file, exportName] = /m\.loadProvider\("([^"]+)","([^"]+)"\)\}$/.exec(r.inputs.__provider) ?? [];
+      const [, file, exportName] = /m\.provider\("([^"]+)","([^"]+)"\)\}$/.exec(r.inputs.__provider) ?? [];
       assert.ok(file, `${r.name}: __provider is ${String(r.inputs.__provider).slice(0, 80)}...`);
       assert.equal(typeof require(path.join(REPO, file))[exportName]?.create, "function", `${r.name}: ${file}.ts exports ${exportName}`);
     }
