@@ -6,6 +6,7 @@ import { REPO } from "../support/project";
 import { exec } from "../../proc";
 import { engineMissing } from "../support/docker";
 import { tempProject } from "../support/project";
+import { fleetCommand } from "../support/cli";
 
 /**
  * `npm run fleet -- base --stack S` against the real registry: the base lands in S's registry
@@ -14,7 +15,7 @@ import { tempProject } from "../support/project";
  * stack file that pins it inline, comments kept. A registry path of its own per run (the registry
  * refuses deletes; the blobs are shared with the local base, so it costs a few kB). ~20 s.
  */
-const fleetBase = (dir: string, ...args: string[]) => exec("npx", ["ts-node", "--transpile-only", path.join(REPO, "cli", "main.ts"), "base", "--project", dir, ...args], { cwd: REPO, timeoutSeconds: 300 });
+const fleetBase = (dir: string, ...args: string[]) => exec(...fleetCommand("base", "--project", dir, ...args), { cwd: REPO, timeoutSeconds: 300 });
 
 describe("fleet base (real registry)", function () {
   const registry = `127.0.0.1:5000/e2e-two/base-${Date.now()}`;

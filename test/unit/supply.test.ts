@@ -7,6 +7,7 @@ import { FleetInputError } from "../../errors";
 import { sbomTag } from "../../registry";
 import { AllowEntry, decide, loadAllowlist, parseAllowlist, parseTrivyReport, reportBody, summariseSbom } from "../../supply";
 import { REPO, tempDir } from "../support/project";
+import { fleetCommand } from "../support/cli";
 
 const FIXTURES = path.join(REPO, "test/fixtures/supply");
 const TODAY = new Date("2026-06-01T12:00:00Z");
@@ -152,7 +153,7 @@ describe("SBOMs and reports", () => {
 });
 
 describe("fleet sbom", () => {
-  const fleet = (...args: string[]) => run(path.join(REPO, "node_modules/.bin/ts-node"), ["--transpile-only", "cli/main.ts", "sbom", ...args], { cwd: REPO, env: { ...process.env, PATH: "/usr/bin:/bin" } });
+  const fleet = (...args: string[]) => run(...fleetCommand("sbom", ...args), { cwd: REPO, env: { ...process.env, PATH: "/usr/bin:/bin" } });
 
   it("says in one line which option is missing or unknown, exit 2", () => {
     const missing = fleet("--stack", "local");
