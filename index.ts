@@ -1,4 +1,4 @@
-import { Fleet } from "./components";
+import { Fleet, keepDeclarationSitesOnly } from "./components";
 import { loadFleet } from "./config";
 import { preflight } from "./preflight";
 import { markPhase } from "./timings";
@@ -10,6 +10,7 @@ export = async () => {
   markPhase("stack-resolved");
   await preflight(resolved);
   markPhase("preflight-done");
+  keepDeclarationSitesOnly();
   const fleet = new Fleet("fleet", { fleet: resolved, projectDir: __dirname });
   markPhase("resources-declared");
   return {

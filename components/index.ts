@@ -6,3 +6,4 @@ export * from "./runSpec";
 export * from "./containerStarted";
 export * from "./healthCanary";
 export * from "./prevTag";
+export * from "./declarationSites";

@@ -257,8 +257,11 @@ describe("at home: the README's home steps on mainpc and pc2", function () {
     const services = await answers(m);
     assert.deepEqual(Object.keys(services).sort(), ["CentralErrorBus", "MemoryFusionHub", "RealTimeAudioPipeline", "SelfHealingSupervisor", "UnifiedObservabilityCenter"]);
     for (const [name, s] of Object.entries(services)) assert.equal(s.image, images[name], `${name} runs the digest mainpc built`);
-    const state = JSON.parse(pulumi(m, "stack", "export", "-s", "pc2").stdout) as { deployment: { resources: { type: string }[] } };
+    const state = JSON.parse(pulumi(m, "stack", "export", "-s", "pc2").stdout) as { deployment: { resources: { urn: string; type: string; sourcePosition?: string; stackTrace?: unknown[] }[] } };
     assert.equal(state.deployment.resources.filter((r) => r.type === "docker-build:index:Image").length, 0, "pc2 builds no image");
+    // Where each resource came from: the line of the fleet that declared it, not the JavaScript stack under it.
+    const declared = state.deployment.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"));
+    assert.deepEqual(declared.filter((r) => !/^project:\/\/\/(components\/\w+|index)\.ts#\d+,\d+$/.test(r.sourcePosition ?? "") || (r.stackTrace?.length ?? 0) > 1).map((r) => r.urn), []);
     const rtap = inspect(m, "RealTimeAudioPipeline");
     assert.deepEqual(rtap.HostConfig.DeviceRequests?.map((d: { DeviceIDs: string[] }) => d.DeviceIDs), [["0"]]);
     assert.equal(envOf(m, "RealTimeAudioPipeline").TORCH_CUDA_ALLOC_CONF, "max_split_size_mb:32");
