@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran, TestStack, testStack } from "../support/engine";
+import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran, stepOrder, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
 import { fleetCommand } from "../support/cli";
 
@@ -114,6 +114,11 @@ describe("rollback from stack history, end to end", function () {
     assert.notEqual(digests.b.CentralErrorBus, digests.a.CentralErrorBus);
     assert.equal(digests.b.ServiceRegistry, digests.a.ServiceRegistry);
     assert.equal(await tagDigest("central-error-bus", "prev"), digests.a.CentralErrorBus);
+    // The new image's SBOM is made once its container answers, not while the container starts.
+    const order = stepOrder(fs.readFileSync(path.join(work, "up-b.out"), "utf8"));
+    const step = (name: string) => [...order].find(([urn]) => urn.endsWith(`::${name}`))?.[1] ?? { began: -1, ended: -1 };
+    const [sbom, started] = [step("fleet-central-error-bus-sbom"), step("fleet-central-error-bus-started")];
+    assert.ok(started.ended >= 0 && sbom.began > started.ended, `the SBOM's step began at event ${sbom.began}, the new container answered at event ${started.ended}`);
     await assertHealthy();
   });
 

@@ -90,6 +90,22 @@ export function changedSteps(json: string): Step[] {
     .map((m) => ({ op: m.op, urn: m.urn, type: m.type }));
 }
 
+/**
+ * When each resource's step began and ended in an update, as positions in its `pulumi up --json`
+ * event stream: urn -> { began, ended } (the resource's pre and outputs events; -1 when absent).
+ */
+export function stepOrder(json: string): Map<string, { began: number; ended: number }> {
+  const order = new Map<string, { began: number; ended: number }>();
+  jsonLines(json).forEach((e, i) => {
+    const event = e.resourcePreEvent ?? e.resOutputsEvent;
+    const urn: string | undefined = event?.metadata?.urn;
+    if (!urn) return;
+    const seen = order.get(urn) ?? { began: -1, ended: -1 };
+    order.set(urn, e.resourcePreEvent ? { ...seen, began: seen.began < 0 ? i : seen.began } : { ...seen, ended: i });
+  });
+  return order;
+}
+
 /** The resource type named in a URN: `urn:pulumi:stack::project::parent$type::name` -> `type`. */
 export function typeOf(urn: string): string {
   const qualified = urn.split("::")[2] ?? "";
