@@ -23,6 +23,10 @@ const path = require("path");
 const ROOT = __dirname;
 const CACHE = path.join(ROOT, "node_modules", ".cache", "fleet-js");
 
+const TSCONFIG = path.join(ROOT, "tsconfig.json");
+
+/** tsconfig.json's text, read once. */
+let tsconfig;
 /** What every cached file's name depends on besides its own path and text. */
 let salt;
 /** The TypeScript compiler and the project's options, loaded on the first cache miss. */
@@ -31,7 +35,8 @@ let compiler;
 function saltOnce() {
   if (salt === undefined) {
     const version = JSON.parse(fs.readFileSync(require.resolve("typescript/package.json", { paths: [ROOT] }), "utf8")).version;
-    salt = `${version}\0${fs.readFileSync(path.join(ROOT, "tsconfig.json"), "utf8")}`;
+    tsconfig ??= fs.readFileSync(TSCONFIG, "utf8");
+    salt = `${version}\0${tsconfig}`;
   }
   return salt;
 }
@@ -39,10 +44,10 @@ function saltOnce() {
 function compilerOnce() {
   if (!compiler) {
     const ts = require(require.resolve("typescript", { paths: [ROOT] }));
-    const file = path.join(ROOT, "tsconfig.json");
-    const read = ts.readConfigFile(file, ts.sys.readFile);
-    if (read.error) throw new Error(`fleet: ${file}: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
-    const { options } = ts.convertCompilerOptionsFromJson(read.config.compilerOptions ?? {}, ROOT, file);
+    tsconfig ??= fs.readFileSync(TSCONFIG, "utf8");
+    const read = ts.parseConfigFileTextToJson(TSCONFIG, tsconfig);
+    if (read.error) throw new Error(`fleet: ${TSCONFIG}: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
+    const { options } = ts.convertCompilerOptionsFromJson(read.config.compilerOptions ?? {}, ROOT, TSCONFIG);
     compiler = { ts, options: { ...options, sourceMap: false, inlineSourceMap: true, declaration: false, noEmit: false } };
   }
   return compiler;

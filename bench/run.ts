@@ -358,7 +358,7 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
     return round((Date.now() - t) / 1000);
   };
   const withPreview = fleetUp(ck, work, "no-op with preview", { preview: true });
-  fs.rmSync(path.join(ck.dir, "node_modules", ".cache", "fleet-js"), { recursive: true, force: true });
+  fs.rmSync(transpileCache(ck.dir), { recursive: true, force: true });
   const transpiled = fleetUp(ck, work, "no-op, program transpiled afresh");
   const noCheckpoints = fleetUp(ck, work, "no-op, no intermediate checkpoints", { env: { PULUMI_SKIP_CHECKPOINTS: "true" } });
   const fleet = resolved(ck.dir, `${ck.registry}/fleet`);
@@ -388,6 +388,11 @@ function noopBreakdown(ck: Checkout, work: string, noop: Row): Record<string, un
     countsOfTheExtraRuns: { withPreview: [withPreview.imagesBuilt, withPreview.containersReplaced], transpiled: [transpiled.imagesBuilt, transpiled.containersReplaced], noCheckpoints: [noCheckpoints.imagesBuilt, noCheckpoints.containersReplaced] },
     phasesOfTheExtraRuns: { withPreview: withPreview.parts, transpiled: transpiled.parts, noCheckpoints: noCheckpoints.parts },
   };
+}
+
+/** Where the checkout's load.js keeps the project's transpiled JavaScript (its `CACHE`; requiring it makes this process load TypeScript through it too, with the same output). */
+function transpileCache(dir: string): string {
+  return (require(path.join(dir, "load.js")) as { CACHE: string }).CACHE;
 }
 
 /** The checkout's bench stack resolved with its images under `registry`. */

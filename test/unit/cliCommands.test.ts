@@ -5,7 +5,7 @@ import YAML from "yaml";
 import { CliError, parseOptions } from "../../cli/args";
 import { defineCommand } from "../../cli/command";
 import { run } from "../../proc";
-import { fleet } from "../support/cli";
+import { fleet, fleetCommand } from "../support/cli";
 import { tempDir } from "../support/project";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -245,8 +245,8 @@ describe("fleet commands", () => {
 
   describe("cli/main.ts run as a program", function () {
     this.timeout(60000);
-    /** `npm run fleet -- ARGV` in the checkout, as the README runs it (--silent: npm adds no lines of its own). */
-    const npmFleet = (...argv: string[]) => run("npm", ["run", "--silent", "fleet", "--", ...argv], { cwd: ROOT });
+    /** `npm run fleet -- ARGV` in the checkout, as the README runs it. */
+    const npmFleet = (...argv: string[]) => run(...fleetCommand(...argv), { cwd: ROOT });
 
     it("base --help prints the usage on stdout and exits 0", () => {
       const r = npmFleet("base", "--help");
