@@ -1,12 +1,12 @@
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, mustPulumi, run, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
 import { cisSection5, CisResult, DELIBERATE, Inspected } from "../support/cis";
 import { fleetCommand } from "../support/cli";
+import { tempDir } from "../support/project";
 
 /**
  * The fleet under faults, on the real engine: a reboot of the Docker engine (clean and kill -9), an
@@ -20,7 +20,7 @@ describe("faults: the fleet survives, end to end", function () {
   const REGISTRY_PORT = "5003";
   const SERVICES = ["CentralErrorBus", "SelfHealingSupervisor", "UnifiedObservabilityCenter"];
   const CEB = "services/ceb";
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-faults-"));
+  const work = tempDir("fleet-faults-", this);
   const env = engineEnv(path.join(work, "state"));
   fs.mkdirSync(path.join(work, "state"));
   const results: Record<string, unknown> = {};

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { checkout, FLEET_CACHE, get, must, Ran, run } from "../support/engine";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 import { writeResults } from "../support/results";
 import { GitHubStandIn, JobResult, runJob } from "../support/workflows";
 
@@ -46,7 +46,7 @@ describe("at home: the README's home steps on mainpc and pc2", function () {
   afterEach(function () {
     if (this.currentTest?.state === "failed") stopped = true;
   });
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-home-"));
+  const work = tempDir("fleet-home-", this);
   const backend = path.join(work, "fleet-state");
   const HOSTS_LINE = "127.0.0.7 registry.home.arpa # fleet home rehearsal";
   const CEB = "services/central-error-bus";

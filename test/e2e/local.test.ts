@@ -6,6 +6,7 @@ import { buildCatalog } from "../../catalog";
 import { slugOf } from "../../stack";
 import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
+import { tempDir } from "../support/project";
 
 /**
  * The main job for real: `pulumi up` of the local stack's program and settings with the real
@@ -15,7 +16,7 @@ import { writeResults } from "../support/results";
  */
 describe("pulumi up on the local stack, end to end", function () {
   const STACK = "e2e";
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-e2e-"));
+  const work = tempDir("fleet-e2e-", this);
   const env = engineEnv(path.join(work, "state"));
   fs.mkdirSync(path.join(work, "state"));
   const results: Record<string, unknown> = {};

@@ -1,11 +1,10 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { Review } from "../../review/summary";
 import { changedSteps, checkout, diagnostics, engineEnv, must, run, Step, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 import { fleetCommand } from "../support/cli";
 
 /**
@@ -17,7 +16,7 @@ import { fleetCommand } from "../support/cli";
 describe("fleet review and the policy pack, end to end", function () {
   const STACK = "e2e-review";
   const CEB = "services/central-error-bus";
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-review-e2e-"));
+  const work = tempDir("fleet-review-e2e-", this);
   const env = engineEnv(path.join(work, "state"));
   fs.mkdirSync(path.join(work, "state"));
   const results: Record<string, unknown> = {};

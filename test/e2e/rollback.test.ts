@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as http from "http";
-import * as os from "os";
 import * as path from "path";
 import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran, stepOrder, TestStack, testStack } from "../support/engine";
 import { writeResults } from "../support/results";
 import { fleetCommand } from "../support/cli";
+import { tempDir } from "../support/project";
 
 /**
  * Rollback for real, in a namespace of its own (stack e2e-rollback, 127.0.0.4, registry path
@@ -18,7 +18,7 @@ describe("rollback from stack history, end to end", function () {
   const BIND = "127.0.0.4";
   const REGISTRY = `127.0.0.1:5000/${STACK}`;
   const CEB = "services/central-error-bus";
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-rollback-"));
+  const work = tempDir("fleet-rollback-", this);
   const state = path.join(work, "state");
   fs.mkdirSync(state);
   const env = engineEnv(state);

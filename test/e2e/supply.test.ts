@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { Registry } from "../../registry";
 import { summariseSbom } from "../../supply";
 import { checkout, diagnostics, engineEnv, get, must, pulumi, run, testStack, TestStack } from "../support/engine";
 import { writeResults } from "../support/results";
+import { tempDir } from "../support/project";
 
 /**
  * The supply chain for real: syft, Trivy, the registry, BuildKit, the Docker engine and the Pulumi
@@ -17,7 +17,7 @@ describe("supply chain: an SBOM and a vulnerability gate for every digest, repor
   const STACK = "e2e-supply";
   const BIND = "127.0.0.6";
   const CEB = "services/central-error-bus";
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-supply-"));
+  const work = tempDir("fleet-supply-", this);
   const state = path.join(work, "state");
   fs.mkdirSync(state);
   let env = engineEnv(state);

@@ -1,13 +1,12 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { must, run } from "../support/engine";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 /** The home registry command, run here on loopback with its config and storage in a temp folder. */
 describe("scripts/home-registry.sh", function () {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-home-registry-"));
+  const dir = tempDir("fleet-home-registry-", this);
   const env = { ...process.env, FLEET_REGISTRY_CONFIG: path.join(dir, "config.yml"), FLEET_REGISTRY_STORAGE: path.join(dir, "storage"), FLEET_NO_SYSTEMD: "1" };
   const addr = "127.0.0.1:5011";
 

@@ -6,6 +6,7 @@ import { FAMILIES, SERVICES } from "../../catalog";
 import { inputsDigest, serviceContext } from "../../source/inputs";
 import { SERVICE_DOCKERFILE } from "../../stack";
 import { checkout, diagnostics, engineEnv, get, must, TestStack, testStack } from "../support/engine";
+import { tempDir } from "../support/project";
 
 /**
  * The images exactly as `pulumi up` builds, pushes and runs them: the program deploys every
@@ -40,7 +41,7 @@ const FAMILY_IMPORTS: Readonly<Record<string, string>> = {
 };
 
 describe("images, as pulumi up builds and runs them (real engine)", function () {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-images-"));
+  const work = tempDir("fleet-images-", this);
   const env = engineEnv(path.join(work, "state"));
   fs.mkdirSync(path.join(work, "state"));
   let dir = "";

@@ -11,16 +11,38 @@ export const PINNED_BASE = `127.0.0.1:5000/fleet/debian-bookworm@sha256:${"ab".r
 /** A pinned base in the home registry, for the mainpc and pc2 stacks in tests. */
 export const HOME_BASE = `registry.home.arpa:5000/fleet/debian-bookworm@sha256:${"12".repeat(32)}`;
 
-/** Folders made by tempDir, removed when the test process exits. */
-const made: string[] = [];
+/** Folders made by tempDir, and the suite whose verdict each waits for (none: always removed). */
+const made: { dir: string; suite?: Mocha.Suite }[] = [];
 process.on("exit", () => {
-  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+  for (const { dir, suite } of made) {
+    if (suite && !allPassed(suite)) {
+      console.error(`kept for a look, because a test of "${suite.fullTitle()}" did not pass: ${dir}`);
+      continue;
+    }
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      console.error(`could not remove ${dir}: ${(e as Error).message}`);
+    }
+  }
 });
 
-/** A new folder under the system's temp folder, named `<prefix>XXXXXX`, removed when the tests end. */
-export function tempDir(prefix: string): string {
+/** Whether every test of a suite and of the suites in it passed or was skipped, and none of their hooks failed. */
+function allPassed(suite: Mocha.Suite): boolean {
+  const { _beforeAll, _beforeEach, _afterEach, _afterAll } = suite as unknown as Record<string, Mocha.Hook[]>;
+  const hooks = [_beforeAll, _beforeEach, _afterEach, _afterAll].flat();
+  return suite.tests.every((t) => t.state === "passed" || t.isPending()) && hooks.every((h) => h.state !== "failed") && suite.suites.every(allPassed);
+}
+
+/**
+ * A new folder under the system's temp folder, named `<prefix>XXXXXX`, removed when the test process
+ * exits. Given the suite that works in it (`this` in a describe callback), it stays when any of that
+ * suite's tests did not pass, and its path is printed: an end-to-end suite's logs, state and clones
+ * are what a failure is read from; a passing run leaves nothing behind (the home rehearsal's is gigabytes).
+ */
+export function tempDir(prefix: string, suite?: Mocha.Suite): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
+  made.push({ dir, suite });
   return dir;
 }
 
