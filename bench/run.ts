@@ -312,7 +312,9 @@ function fleetRow(ck: Checkout, work: string, label: string, run: (env: NodeJS.P
 }
 
 /**
- * Where one `pulumi up` spent its time, from the program's marks (timings.ts): before the program
+ * Where one `pulumi up` spent its time, from the program's marks (timings.ts): for a rollback, first
+ * the command line's own steps (npm starting it, its modules, the stack's history, the registry
+ * check, the stack file); before the program
  * started (CLI, backend, language host), loading modules (the program's TypeScript through load.js, the SDK
  * and providers' JavaScript), resolving the stack (config, profile, inputs digests), declaring the
  * resources (staging contexts, registering), then the engine working while the program waits
@@ -327,6 +329,11 @@ function phasesOf(file: string, start: number, end: number): Record<string, numb
   let prev = start;
   let run = 0;
   const names: Record<string, string> = {
+    "cli-start": "npm starting the command line",
+    "cli-loaded": "node loading the command line (load.js, its modules)",
+    "history-read": "reading the stack's history from the backend",
+    "images-checked": "asking the registry for the pinned digests",
+    "pins-saved": "pinning the stack file, finding the resources to target",
     "node-start": "before the program (CLI, backend, language host)",
     "program-loaded": "loading modules (the program through load.js, SDK, providers)",
     "stack-resolved": "resolving the stack (config, inputs digests)",

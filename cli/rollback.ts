@@ -9,6 +9,7 @@ import { StackFile } from "./stackFile";
 import { parseHistory, resourcesUsing, UpdateRecord, UpdateRow } from "./stackHistory";
 import { parsePinnedRef, Registry } from "../registry";
 import { projectDefaults, readStackConfig } from "../stack";
+import { markPhase } from "../timings";
 
 /** Stack config keys that decide the env of the containers (hardware env, workers, per-service env and secrets). */
 const HARDWARE_KEYS = ["fleet:machine", "fleet:profile", "fleet:cpuOnly", "fleet:locks", "fleet:env", "fleet:workers", "fleet:serviceEnv", "fleet:secrets"];
@@ -39,16 +40,19 @@ export const command = defineCommand({
   },
   async run(opts, passed) {
     const { stack, to } = opts;
+    markPhase("cli-loaded", "cli");
     const file = new StackFile(PROJECT_DIR, stack);
     const env = fleetEnv();
     const records = readUpdates(PROJECT_DIR, stack, env);
     const rows = parseHistory(records);
     const plan = planRollback(stack, rows, to, opts.service, file.images());
+    markPhase("history-read", "cli");
 
     console.log(`Rolling stack ${stack} back to update ${to} (${plan.target.time}, commit ${plan.target.commit ?? "unknown"}${plan.target.message ? `, "${plan.target.message.split("\n")[0]}"` : ""}):`);
     console.log(formatChanges(plan.changes));
     const missing = await missingImages(plan.changes.map((c) => ({ service: c.service, image: c.image! })), readStackConfig(PROJECT_DIR, stack).raw.dockerHost);
     if (missing.length) throw new CliError(`rollback: nothing was changed, because ${missing.join("; ")}`);
+    markPhase("images-checked", "cli");
 
     let hardware: string;
     if (opts.config) {
@@ -68,6 +72,7 @@ export const command = defineCommand({
     const services = plan.changes.map((c) => c.service);
     const targets = opts.config ? [] : targetsOf(records, rows, services);
     const scope = targets.length ? ` on what runs ${services.join(", ")} (${targets.filter((t) => t !== "--target" && t.startsWith("urn:")).length} resources; nothing else is diffed or built)` : "";
+    markPhase("pins-saved", "cli");
     console.log(`${file.name}: fleet:images pins ${plan.changes.length} service(s). Running pulumi up${scope}...`);
     // The change was shown above, from the history: `up` applies it without a preview pass of its own.
     return pulumiUp(PROJECT_DIR, stack, `rollback to update ${to}`, ["--skip-preview", ...targets, ...passed]);
