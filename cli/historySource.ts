@@ -1,8 +1,10 @@
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
 import YAML from "yaml";
+import { fleetCache } from "../cache";
 import { CliError } from "./args";
 import { Backend, credentialsFile, fleetEnv, pulumiJson, pulumiRunner, PulumiRunner, resolveBackend } from "./pulumi";
 import { UpdateRecord } from "./stackHistory";
@@ -15,12 +17,16 @@ import { UpdateRecord } from "./stackHistory";
  *   `<stack>-<nanos>.checkpoint.json`, under `DIR/.pulumi/history/<project>/<stack>/`;
  * - Pulumi Cloud (`https://...`) has them behind `pulumi stack history --json` and
  *   `pulumi stack export --version N` (a file backend cannot export a past version).
- * `run` runs pulumi for the cloud reader; by default in the project with fleetEnv(env).
+ * `run` runs pulumi for the cloud reader; by default in the project with fleetEnv(env). The cloud
+ * reader keeps each finished update's export under FLEET_CACHE/history (see readCloudUpdates).
  */
 export function readUpdates(projectDir: string, stack: string, env: NodeJS.ProcessEnv = process.env, run?: PulumiRunner): UpdateRecord[] {
   const backend = requireBackend(env);
   if (backend.url.startsWith("file://")) return readFileUpdates(fileDir(backend.url), projectName(projectDir), stack);
-  if (isCloud(backend.url)) return readCloudUpdates(backend.url, stack, run ?? pulumiRunner(projectDir, fleetEnv(env)));
+  if (isCloud(backend.url)) {
+    const key = createHash("sha256").update(`${backend.url}\n${projectName(projectDir)}\n${stack}`).digest("hex").slice(0, 16);
+    return readCloudUpdates(backend.url, stack, run ?? pulumiRunner(projectDir, fleetEnv(env)), path.join(fleetCache(env), "history", key));
+  }
   throw new CliError(
     `the Pulumi backend is ${backend.url} (${backend.from}); fleet history, rollback and release read a file backend (file://DIR) or Pulumi Cloud (https://..., \`pulumi login\`)`,
   );
@@ -99,8 +105,14 @@ const PAGE_SIZE = 100;
  * and per update `pulumi stack export --version N`, turned into the file backend's shapes (an
  * UpdateInfo with `startTime` in seconds and plain config values; a checkpoint
  * `{ version, checkpoint: { latest: <deployment> } }`), so stackHistory.ts reads both alike.
+ *
+ * An export is one `pulumi` run against the service, a second or more each: with `cache` (a folder
+ * of this backend, project and stack), a finished update's export is kept there, named by its
+ * version and start time (a stack removed and made again numbers its updates from 1 anew), since
+ * what an update left never changes. So `fleet history` and `rollback` ask the service for the
+ * history and the updates made since the last time, not for every export again.
  */
-export function readCloudUpdates(backend: string, stack: string, run: PulumiRunner): UpdateRecord[] {
+export function readCloudUpdates(backend: string, stack: string, run: PulumiRunner, cache?: string): UpdateRecord[] {
   const updates: CloudUpdate[] = [];
   for (let page = 1; ; page++) {
     const got = pulumiJson<CloudUpdate[] | null>(run, ["stack", "history", "--json", "--stack", stack, "--page-size", String(PAGE_SIZE), "--page", String(page)]) ?? [];
@@ -112,7 +124,7 @@ export function readCloudUpdates(backend: string, stack: string, run: PulumiRunn
   return updates.map((u) => {
     const exportArgs = ["stack", "export", "--version", String(u.version), "--stack", stack];
     // An update still running has no state of its own yet.
-    const exported = u.result === "in-progress" ? null : pulumiJson<{ version: number; deployment: unknown }>(run, exportArgs);
+    const exported = u.result === "in-progress" ? null : kept(cache && path.join(cache, `${u.version}-${Date.parse(u.startTime)}.json`), () => pulumiJson<{ version: number; deployment: unknown }>(run, exportArgs));
     return {
       source: `${backend}: stack ${stack} update ${u.version} (pulumi stack history --json)`,
       checkpointSource: `${backend}: stack ${stack} update ${u.version} (pulumi ${exportArgs.join(" ")})`,
@@ -120,6 +132,22 @@ export function readCloudUpdates(backend: string, stack: string, run: PulumiRunn
       checkpoint: exported && JSON.stringify({ version: exported.version, checkpoint: { stack, latest: exported.deployment } }),
     };
   });
+}
+
+/** What `file` holds, else what `get` gives, written to `file` (atomically, readable by its owner only) for next time. */
+function kept<T>(file: string | undefined, get: () => T): T {
+  if (!file) return get();
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+  } catch {
+    // Not kept yet (or cut short): asked again below.
+  }
+  const value = get();
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const partial = `${file}.${process.pid}.partial`;
+  fs.writeFileSync(partial, JSON.stringify(value), { mode: 0o600 });
+  fs.renameSync(partial, file);
+  return value;
 }
 
 /** An update as the file backend's history file has it. */

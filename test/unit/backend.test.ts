@@ -154,6 +154,23 @@ describe("history on Pulumi Cloud", () => {
     assert.equal(asked.length, 7, asked.join("\n"));
   });
 
+  it("exports a finished update once: the next read asks only for the history, and for updates it has not seen", () => {
+    const env = { ...home(), PULUMI_BACKEND_URL: "https://api.pulumi.com" };
+    const first = recorded();
+    const rows = parseHistory(readUpdates(REPO, STACK, env, first.run));
+    const again = recorded();
+    assert.deepEqual(parseHistory(readUpdates(REPO, STACK, env, again.run)), rows);
+    assert.deepEqual(again.asked, [`stack history --json --stack ${STACK} --page-size 100 --page 1`]);
+    // The stack removed and made again: update 1 is another update (another start time), exported anew.
+    const remade = recorded();
+    const history = JSON.parse(fs.readFileSync(path.join(CLOUD, "stack-history.json"), "utf8")) as { version: number; startTime: string }[];
+    const one = history.find((u) => u.version === 1)!;
+    one.startTime = new Date(Date.parse(one.startTime) + 60_000).toISOString();
+    const run = (args: readonly string[]) => (args[1] === "history" ? (remade.asked.push(args.join(" ")), { status: 0, stdout: JSON.stringify(history), stderr: "" }) : remade.run(args));
+    readUpdates(REPO, STACK, env, run);
+    assert.deepEqual(remade.asked.slice(1), [`stack export --version 1 --stack ${STACK}`]);
+  });
+
   it("is chosen by `pulumi login` without arguments (credentials.json's current is the cloud URL)", () => {
     const { run } = recorded();
     assert.equal(readUpdates(REPO, STACK, home({ mode: "installed", current: "https://api.pulumi.com" }), run).length, 6);
