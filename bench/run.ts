@@ -112,17 +112,24 @@ async function main(): Promise<void> {
     // The builder stays warm from the rows above; a --scale-only run starts it (keeping its cache).
     await buildkit(BUILDER, { empty: false });
     const big = prepare(work, `scale-${n}`, runId, n);
+    // Each row starts on a settled machine, as the 10-service rows do: its ratio to them needs loads alike.
     say(`scale ${n}: fleet first up, no-op, one service changed`);
+    await settle(say);
     keep(fleetUp(big, work, "first up (warm builder)"));
+    await settle(say);
     keep(fleetUp(big, work, "no-op"));
     editSource(big, "one");
+    await settle(say);
     keep(fleetUp(big, work, "one service changed"));
     mustPulumi(["destroy", "--yes", "--stack", STACK], { cwd: big.dir, env: big.env, timeoutSeconds: 3600 });
     resetSource(big);
     say(`scale ${n}: bake + compose first up, no-op, one service changed`);
+    await settle(say);
     keep(await peerUp(big, buildx, compose, "first up (warm builder)"));
+    await settle(say);
     keep(await peerUp(big, buildx, compose, "no-op"));
     editSource(big, "one");
+    await settle(say);
     keep(await peerUp(big, buildx, compose, "one service changed"));
     peerDown(big, compose);
   }
