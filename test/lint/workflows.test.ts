@@ -1,9 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { must, run } from "../support/engine";
-import { REPO } from "../support/project";
+import { REPO, tempDir } from "../support/project";
 
 /**
  * actionlint over every workflow, with .github/actionlint.yaml naming the self-hosted labels. The
@@ -25,7 +24,7 @@ describe("GitHub Actions workflows", function () {
   });
 
   it("would catch a runner label the config does not name (the lint is not vacuous)", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-actionlint-"));
+    const dir = tempDir("fleet-actionlint-");
     fs.mkdirSync(path.join(dir, ".github/workflows"), { recursive: true });
     fs.copyFileSync(path.join(REPO, ".github/actionlint.yaml"), path.join(dir, ".github/actionlint.yaml"));
     // A git repository, as the project is: actionlint finds its config from the project's root.

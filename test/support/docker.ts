@@ -1,10 +1,10 @@
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { exec, failure, RunOptions } from "../../proc";
 import { pipCaFile } from "../../stack";
 import { pipCaContext } from "../../source/stage";
 import { FLEET_CACHE, get } from "./engine";
+import { tempDir } from "./project";
 
 /**
  * Small functions for tests and benches that drive the real engine: run a command that must
@@ -70,7 +70,7 @@ export interface BuiltImage {
 
 /** Builds `req` with buildctl, pushes it, and returns its `repo@sha256:` reference. */
 export async function buildAndPush(req: BuildRequest): Promise<BuiltImage> {
-  const meta = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fleet-build-")), "metadata.json");
+  const meta = path.join(tempDir("fleet-build-"), "metadata.json");
   const args = [
     "--addr", req.addr ?? BUILDKIT_ADDR, "build", "--progress=plain",
     "--frontend", "dockerfile.v0",
