@@ -27,11 +27,20 @@ process.on("exit", () => {
   }
 });
 
-/** Whether every test of a suite and of the suites in it passed or was skipped, and none of their hooks failed. */
-function allPassed(suite: Mocha.Suite): boolean {
+/** Every test of a suite and of the suites in it. */
+export function testsOf(suite: Mocha.Suite): Mocha.Test[] {
+  return [...suite.tests, ...suite.suites.flatMap(testsOf)];
+}
+
+/** Every hook of a suite and of the suites in it (Mocha keeps them in its suites' private lists). */
+function hooksOf(suite: Mocha.Suite): Mocha.Hook[] {
   const { _beforeAll, _beforeEach, _afterEach, _afterAll } = suite as unknown as Record<string, Mocha.Hook[]>;
-  const hooks = [_beforeAll, _beforeEach, _afterEach, _afterAll].flat();
-  return suite.tests.every((t) => t.state === "passed" || t.isPending()) && hooks.every((h) => h.state !== "failed") && suite.suites.every(allPassed);
+  return [..._beforeAll, ..._beforeEach, ..._afterEach, ..._afterAll, ...suite.suites.flatMap(hooksOf)];
+}
+
+/** Whether every test of a suite (and of the suites in it) passed or was skipped, and none of their hooks failed. */
+function allPassed(suite: Mocha.Suite): boolean {
+  return testsOf(suite).every((t) => t.state === "passed" || t.isPending()) && hooksOf(suite).every((h) => h.state !== "failed");
 }
 
 /**

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { headCommit } from "../../source/git";
-import { REPO } from "./project";
+import { REPO, testsOf } from "./project";
 
 /**
  * The one writer of `results/<name>.json`, for every suite, benchmark and measurement: what was
@@ -36,9 +36,4 @@ export function writeResults(name: string, suite: Mocha.Suite, measured: Readonl
 function checkoutCommit(): string {
   const commit = headCommit(REPO);
   return commit === "unknown" ? "unknown (not a git checkout)" : commit;
-}
-
-/** Every test of a suite and of the suites inside it. */
-function testsOf(suite: Mocha.Suite): Mocha.Test[] {
-  return [...suite.tests, ...suite.suites.flatMap(testsOf)];
 }
