@@ -2,7 +2,8 @@
  * The bench's goals, as pure functions of its rows: the ratios a user compares (the fleet against
  * bake + compose, a rollback against a change, 50 services against 10) and whether each is met.
  * A ratio of two rows measured at different loads says nothing about the tools, so it is marked
- * not comparable instead of met or missed.
+ * not comparable instead of met or missed, unless it meets its goal with its first row at the
+ * higher load: load only slows a row down, so that verdict holds at equal loads too.
  */
 
 /** One measured run of one tool. */
@@ -57,7 +58,13 @@ export function verdicts(rows: readonly Row[], opts: { services: number; cores: 
     const value = r2(a.seconds / b.seconds);
     const [la, lb] = [(a.loadAtStart ?? a.load)?.[0], (b.loadAtStart ?? b.load)?.[0]];
     if (la === undefined || lb === undefined) return { value, goal, met: null, note: "no load recorded for these rows" };
-    if (!comparableLoads(la, lb, opts.cores)) return { value, goal, met: null, note: `not comparable: the rows ran at loads ${la} and ${lb}` };
+    if (!comparableLoads(la, lb, opts.cores)) {
+      // Load only adds seconds: a ratio that meets its goal although its first row ran at the
+      // higher load meets it at equal loads too (the 50-service rows start at the load of their
+      // own 50 containers' health probes, which no settling takes away).
+      if (la > lb && value <= max) return { value, goal, met: true, note: `met although the first row ran at the higher load (${la} against ${lb}): at equal loads the ratio is lower still` };
+      return { value, goal, met: null, note: `not comparable: the rows ran at loads ${la} and ${lb}` };
+    }
     return { value, goal, met: value <= max };
   };
   const one = find("fleet", "one service changed");
