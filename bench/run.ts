@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   // --scale-only: only the scale case, added to the last results/bench.json (a run of its own,
   // marked as such) instead of measuring everything again.
   const scaleOnly = process.argv.includes("--scale-only");
-  const previous = scaleOnly ? (JSON.parse(fs.readFileSync(path.join(REPO, "results/bench.json"), "utf8")) as { rows: Row[]; noopBreakdown: Record<string, unknown>; date: string }) : undefined;
+  const previous = scaleOnly ? (JSON.parse(fs.readFileSync(path.join(REPO, "results/bench.json"), "utf8")) as { rows: Row[]; noopBreakdown: Record<string, unknown>; stateBytesPerService?: number; date: string }) : undefined;
   const rows: Row[] = previous ? previous.rows.filter((r) => r.services === SERVICES.length) : [];
   // Each row is also appended to results/bench.partial.jsonl as it is measured, so a run that is
   // stopped halfway keeps what it measured; the complete run removes it.
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     rows.push(row);
     fs.appendFileSync(partial, `${JSON.stringify({ revision, ...row })}\n`);
   };
-  const { breakdown, stateBytesPerService } = previous ? { breakdown: previous.noopBreakdown, stateBytesPerService: undefined } : await compareAtCatalogSize(work, runId, buildx, compose, keep, say);
+  const { breakdown, stateBytesPerService } = previous ? { breakdown: previous.noopBreakdown, stateBytesPerService: previous.stateBytesPerService } : await compareAtCatalogSize(work, runId, buildx, compose, keep, say);
 
   // ---- scale: the catalog multiplied, warm builder ----------------------------------------
   for (const n of scales) {
