@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { run } from "../../proc";
 import { REPO, tempDir } from "../support/project";
 
 /**
@@ -29,7 +29,7 @@ describe("tempDir: a suite's work folder", function () {
         `});`,
       ].join("\n"),
     );
-    const r = spawnSync(path.join(REPO, "node_modules/.bin/mocha"), ["--no-config", "-r", "ts-node/register/transpile-only", "--extension", "ts", spec], { cwd: REPO, encoding: "utf8" });
+    const r = run(path.join(REPO, "node_modules/.bin/mocha"), ["--no-config", "-r", "ts-node/register/transpile-only", "--extension", "ts", spec], { cwd: REPO });
     return { dir: fs.readFileSync(record, "utf8"), stderr: r.stderr, status: r.status };
   };
 
