@@ -54,7 +54,7 @@ function benchSection(r: Record_): string[] {
     "",
     table(
       ["goal", "value", "target", "met"],
-      Object.entries(ratios).map(([k, v]) => [k, v.value ?? "-", v.goal, v.met === null || v.met === undefined ? `no verdict: ${v.note ?? "not measured"}` : v.met ? `yes${v.note ? ` (${v.note})` : ""}` : `no${v.note ? ` (${v.note})` : ""}`]),
+      Object.entries(ratios).map(([k, v]) => [k, v.value ?? "-", v.goal, v.met === null || v.met === undefined ? `no verdict: ${v.note ?? "not measured"}` : `${v.met ? "yes" : "no"}${v.note ? ` (${v.note})` : ""}`]),
     ),
   ];
   const cold = rows.find((x) => x.tool === "fleet" && x.case === "cold");
