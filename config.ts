@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { FleetInputError, invalidStackMessage } from "./errors";
+import { PartialUpdate, readPartial } from "./partial";
 import { ResolvedFleet, resolveStack, secretLeaves } from "./stack";
 
 /**
@@ -56,3 +57,16 @@ export function loadFleet(projectDir: string = __dirname): ResolvedFleet {
   return fleet;
 }
 
+
+/**
+ * The partial update `fleet rollback` asked for (partial.ts), or undefined for the whole program.
+ * A bad one stops the program before any resource is registered.
+ */
+export function loadPartial(fleet: ResolvedFleet): PartialUpdate | undefined {
+  try {
+    return readPartial(fleet);
+  } catch (e) {
+    if (e instanceof FleetInputError) throw new pulumi.RunError(`fleet: stack ${fleet.stack}: the partial update is not valid; nothing was changed:\n${e.problems.map((p) => `  ${p}`).join("\n")}`);
+    throw e;
+  }
+}

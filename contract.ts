@@ -47,6 +47,9 @@ export function dynamicType(name: string): string {
   return `pulumi-nodejs:dynamic/${DYNAMIC_MODULE}:${name}`;
 }
 
+/** The Fleet component's name (index.ts): every resource below it is named `<FLEET_NAME>-<service slug>[-<part>]`. */
+export const FLEET_NAME = "fleet";
+
 /** Pulumi types: the fleet's components (part of every URN below them) and the resources others match. */
 export const TYPES = {
   /** The top component (components/fleet.ts). */

@@ -1,5 +1,6 @@
 import { Fleet, keepDeclarationSitesOnly } from "./components";
-import { loadFleet } from "./config";
+import { loadFleet, loadPartial } from "./config";
+import { FLEET_NAME } from "./contract";
 import { preflight } from "./preflight";
 import { markPhase } from "./timings";
 
@@ -7,11 +8,12 @@ markPhase("program-loaded");
 
 export = async () => {
   const resolved = loadFleet();
+  const partial = loadPartial(resolved);
   markPhase("stack-resolved");
   await preflight(resolved);
   markPhase("preflight-done");
   keepDeclarationSitesOnly();
-  const fleet = new Fleet("fleet", { fleet: resolved, projectDir: __dirname });
+  const fleet = new Fleet(FLEET_NAME, { fleet: resolved, projectDir: __dirname, partial });
   markPhase("resources-declared");
   return {
     /** Family name -> pushed `repo@sha256:`. */

@@ -33,6 +33,14 @@ const machineOf = (r: Record_) => (typeof r.machine === "string" ? r.machine : `
 const source = (file: string, r: Record_) =>
   `From \`results/${file}.json\`: commit ${r.commit.slice(0, 7)}, ${machineOf(r)}${r.at ? `, ${r.at.slice(0, 16).replace("T", " ")} UTC` : ""}; the run ${r.passed ? "passed" : "did NOT pass"}.`;
 
+/** When a run measured one set of rows and kept the other (`--scale-only`, `--catalog-only`): where each comes from. */
+function rowsFromLine(r: Record_): string[] {
+  const from = r.rowsFrom as Record<string, { commit: string; at: string }> | undefined;
+  if (!from) return [];
+  const when = (x: { commit: string; at: string }) => `commit ${x.commit.slice(0, 7)}, ${x.at.slice(0, 16).replace("T", " ")} UTC`;
+  return ["", `Two runs: the 10-service rows were measured at ${when(from["10 services"])}; the scale rows at ${when(from.scale)}.`];
+}
+
 function benchSection(r: Record_): string[] {
   const rows = r.rows as Row[];
   const ratios = r.ratios as Record<string, Verdict>;
@@ -46,6 +54,7 @@ function benchSection(r: Record_): string[] {
     "loads gets no verdict (`bench/goals.ts`), unless it meets its goal with its first row at the higher load.",
     "",
     source("bench", r),
+    ...rowsFromLine(r),
     "",
     table(
       ["tool", "services", "case", "seconds", "images built", "containers replaced", "load at start (1, 5 min)", "load at end"],

@@ -6,7 +6,9 @@
  *
  * Cases, each for both tools: cold (empty state, empty BuildKit cache, fresh registry path), no-op,
  * one service's source changed, and for the fleet that service rolled back (`fleet rollback`); then the same with the catalog multiplied (`--scale=N,...`,
- * default 50) to show how no-op and one-service times grow with the number of services. Images
+ * default 50) to show how no-op and one-service times grow with the number of services
+ * (`--scale-only` measures only that part, `--catalog-only` only the 10-service part, each keeping
+ * the other part of the last record, which then names the commit of each). Images
  * built and containers replaced are counted from what the tools report. A breakdown of the fleet's
  * no-op `up` (where its seconds go) is written beside the rows.
  *
@@ -88,11 +90,14 @@ async function main(): Promise<void> {
   // own where Trivy's cannot be downloaded).
   process.env.FLEET_SCAN_DB_DIR ??= must("bash", ["scripts/scan-db.sh"], { cwd: REPO, timeoutSeconds: 3600 }).stdout.trim();
   say(`vulnerability database: ${process.env.FLEET_SCAN_DB_DIR || "Trivy's own"}`);
-  // --scale-only: only the scale case, added to the last results/bench.json (a run of its own,
-  // marked as such) instead of measuring everything again.
+  // --scale-only: only the scale case, with the 10-service rows of the last results/bench.json;
+  // --catalog-only: only the 10-service case, with the scale rows of the last one. Either is a run
+  // of its own, and the record names the commit and time each set of rows was measured at.
   const scaleOnly = process.argv.includes("--scale-only");
-  const previous = scaleOnly ? (JSON.parse(fs.readFileSync(path.join(REPO, "results/bench.json"), "utf8")) as { rows: Row[]; noopBreakdown: Record<string, unknown>; stateBytesPerService?: number; date: string }) : undefined;
-  const rows: Row[] = previous ? previous.rows.filter((r) => r.services === SERVICES.length) : [];
+  const catalogOnly = process.argv.includes("--catalog-only");
+  const previous = scaleOnly || catalogOnly ? (JSON.parse(fs.readFileSync(path.join(REPO, "results/bench.json"), "utf8")) as PreviousRecord) : undefined;
+  const rows: Row[] = previous ? previous.rows.filter((r) => (r.services === SERVICES.length) === scaleOnly) : [];
+  const now = new Date().toISOString();
   // Each row is also appended to results/bench.partial.jsonl as it is measured, so a run that is
   // stopped halfway keeps what it measured; the complete run removes it.
   const partial = path.join(REPO, "results/bench.partial.jsonl");
@@ -105,10 +110,10 @@ async function main(): Promise<void> {
     rows.push(row);
     fs.appendFileSync(partial, `${JSON.stringify({ revision, ...row })}\n`);
   };
-  const { breakdown, stateBytesPerService } = previous ? { breakdown: previous.noopBreakdown, stateBytesPerService: previous.stateBytesPerService } : await compareAtCatalogSize(work, runId, buildx, compose, keep, say);
+  const { breakdown, stateBytesPerService } = scaleOnly ? { breakdown: previous!.noopBreakdown, stateBytesPerService: previous!.stateBytesPerService } : await compareAtCatalogSize(work, runId, buildx, compose, keep, say);
 
   // ---- scale: the catalog multiplied, warm builder ----------------------------------------
-  for (const n of scales) {
+  for (const n of catalogOnly ? [] : scales) {
     // The builder stays warm from the rows above; a --scale-only run starts it (keeping its cache).
     await buildkit(BUILDER, { empty: false });
     const big = prepare(work, `scale-${n}`, runId, n);
@@ -138,8 +143,8 @@ async function main(): Promise<void> {
   const report = {
     ...(problems.length ? { problems } : {}),
     system: machine(),
-    date: previous?.date ?? new Date().toISOString(),
-    ...(previous ? { scaleMeasuredAt: new Date().toISOString() } : {}),
+    date: scaleOnly ? previous!.date : now,
+    ...(previous ? { rowsFrom: rowsFrom(previous, { commit: revision, at: now }, scaleOnly) } : {}),
     loadAverage: { start: loadAtStart, end: os.loadavg() },
     tools: { pulumi: firstLine(mustPulumi(["version"], { cwd: REPO, env: engineEnv(work) }).stdout), buildx: BUILDX.version, compose: COMPOSE.version, buildkit: "bench's own buildkitd (same binary as the shared one)" },
     notes: [
@@ -147,7 +152,7 @@ async function main(): Promise<void> {
       "Cold: empty state, an emptied BuildKit (the bench's own daemon), a fresh registry path. The fleet also canary-tests every new image before its container starts.",
       "Images built: the fleet counts the image builds it ran (docker-build Image created or updated); bake counts targets that ran a Dockerfile step instead of taking it from the cache.",
       "Seconds carry the noise of whatever else ran on the machine: each row has the 1- and 5-minute load averages at its end, and a ratio of rows run at different loads is marked not comparable; counts do not.",
-      ...(previous ? ["The scale rows come from a later run (--scale-only) than the 10-service rows."] : []),
+      ...(previous ? [`The ${scaleOnly ? "10-service" : "scale"} rows come from an earlier run than the ${scaleOnly ? "scale" : "10-service"} rows (rowsFrom).`] : []),
     ],
     rows,
     stateBytesPerService,
@@ -160,6 +165,37 @@ async function main(): Promise<void> {
   if (problems.length) process.exitCode = 1;
   fs.rmSync(partial, { force: true });
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** What a --scale-only or --catalog-only run reads of the record before it. */
+interface PreviousRecord {
+  readonly rows: Row[];
+  readonly noopBreakdown: Record<string, unknown>;
+  readonly stateBytesPerService?: number;
+  readonly commit: string;
+  readonly date: string;
+  readonly at?: string;
+  readonly scaleMeasuredAt?: string;
+  readonly rowsFrom?: RowsFrom;
+}
+
+/** The commit and time each set of rows of a record was measured at. */
+interface RowsFrom {
+  readonly "10 services": { readonly commit: string; readonly at: string };
+  readonly scale: { readonly commit: string; readonly at: string };
+}
+
+/**
+ * Where each set of rows comes from when a run measured one set (`now`) and kept the other from the
+ * record before it, which may itself say (rowsFrom; a record before that field named its commit and,
+ * for a --scale-only run, scaleMeasuredAt).
+ */
+function rowsFrom(previous: PreviousRecord, now: { commit: string; at: string }, scaleOnly: boolean): RowsFrom {
+  const before: RowsFrom = previous.rowsFrom ?? {
+    "10 services": { commit: previous.scaleMeasuredAt ? "unrecorded" : previous.commit, at: previous.date },
+    scale: { commit: previous.commit, at: previous.scaleMeasuredAt ?? previous.at ?? previous.date },
+  };
+  return scaleOnly ? { ...before, scale: now } : { ...before, "10 services": now };
 }
 
 /**

@@ -6,7 +6,8 @@ import { formatChanges, planRollback } from "./pins";
 import { fleetEnv } from "./pulumi";
 import { pulumiUp } from "./pulumiUp";
 import { StackFile } from "./stackFile";
-import { parseHistory, resourcesUsing, UpdateRecord, UpdateRow } from "./stackHistory";
+import { parseHistory, partialUpdateOf, resourcesUsing, UpdateRecord, UpdateRow } from "./stackHistory";
+import { writePartial } from "../partial";
 import { parsePinnedRef, Registry } from "../registry";
 import { projectDefaults, readStackConfig } from "../stack";
 import { markPhase } from "../timings";
@@ -23,8 +24,10 @@ const HARDWARE_KEYS = ["fleet:machine", "fleet:profile", "fleet:cpuOnly", "fleet
  *
  * The update touches only what runs the moved services' images (`--target` the resources whose
  * inputs name their current images, and what depends on those), so it neither diffs nor builds
- * the rest of the fleet, and a change in the checkout since does not ride along. With --config
- * every container may change, so the whole program is applied.
+ * the rest of the fleet, and a change in the checkout since does not ride along. Where the state
+ * shows that those resources are the moved services' own, the program itself declares only them
+ * (a partial update, partial.ts), which spares it declaring and the engine registering the rest.
+ * With --config every container may change, so the whole program is applied.
  */
 export const command = defineCommand({
   name: "rollback",
@@ -70,12 +73,18 @@ export const command = defineCommand({
     }
     file.save();
     const services = plan.changes.map((c) => c.service);
-    const targets = opts.config ? [] : targetsOf(records, rows, services);
-    const scope = targets.length ? ` on what runs ${services.join(", ")} (${targets.filter((t) => t !== "--target" && t.startsWith("urn:")).length} resources; nothing else is diffed or built)` : "";
+    const partial = opts.config ? undefined : partialUpdateOf(parseCheckpoint(records), services);
+    const targets = partial ? partial.targets.flatMap((u) => ["--target", u]) : opts.config ? [] : targetsOf(records, rows, services);
+    const scope = targets.length ? ` on what runs ${services.join(", ")} (${targets.filter((t) => t.startsWith("urn:")).length} resources; nothing else is ${partial ? "declared" : "diffed or built"})` : "";
     markPhase("pins-saved", "cli");
     console.log(`${file.name}: fleet:images pins ${plan.changes.length} service(s). Running pulumi up${scope}...`);
-    // The change was shown above, from the history: `up` applies it without a preview pass of its own.
-    return pulumiUp(PROJECT_DIR, stack, `rollback to update ${to}`, ["--skip-preview", ...targets, ...passed]);
+    const written = partial && writePartial(partial.update);
+    try {
+      // The change was shown above, from the history: `up` applies it without a preview pass of its own.
+      return pulumiUp(PROJECT_DIR, stack, `rollback to update ${to}`, ["--skip-preview", ...targets, ...passed], written ? { ...env, ...written.env } : env);
+    } finally {
+      written?.remove();
+    }
   },
 });
 
@@ -100,9 +109,15 @@ async function missingImages(pins: ReadonlyArray<{ service: string; image: strin
  */
 function targetsOf(records: readonly UpdateRecord[], rows: readonly UpdateRow[], services: readonly string[]): string[] {
   const now = rows[rows.length - 1].services;
-  const checkpoint = records[records.length - 1].checkpoint;
+  const checkpoint = parseCheckpoint(records);
   const running = services.map((n) => now[n]?.image);
   if (!checkpoint || running.some((i) => !i)) return [];
-  const urns = resourcesUsing(JSON.parse(checkpoint), running as string[]);
+  const urns = resourcesUsing(checkpoint, running as string[]);
   return urns.length ? [...urns.flatMap((u) => ["--target", u]), "--target-dependents"] : [];
+}
+
+/** The state the newest update left, or undefined when it has none (parseHistory has read it already). */
+function parseCheckpoint(records: readonly UpdateRecord[]): unknown {
+  const text = records[records.length - 1]?.checkpoint;
+  return text ? JSON.parse(text) : undefined;
 }

@@ -3,8 +3,10 @@
  * entry (kind, result, time, message, environment, config) and the state it left behind (the
  * checkpoint). Pure: text in, rows out; where the text comes from is historySource.ts's business.
  */
-import { LABELS, TYPES } from "../contract";
+import { FLEET_NAME, LABELS, TYPES } from "../contract";
+import { PartialUpdate } from "../partial";
 import { isPinnedRef, parsePinnedRef } from "../registry";
+import { slugOf } from "../stack";
 
 /** One update as read from its two records (two files of a file backend, two commands on Pulumi Cloud). */
 export interface UpdateRecord {
@@ -116,6 +118,78 @@ export function resourcesUsing(checkpoint: unknown, images: readonly string[]): 
   const quoted = images.map((i) => JSON.stringify(i));
   return resources.filter((r) => r.urn && r.inputs && quoted.some((q) => JSON.stringify(r.inputs).includes(q))).map((r) => r.urn!);
 }
+
+/** A resource as a checkpoint holds it, as far as fleet reads it. */
+interface StateResource {
+  readonly urn?: string;
+  readonly type?: string;
+  readonly inputs?: unknown;
+  readonly outputs?: Record<string, unknown>;
+  readonly parent?: string;
+  readonly dependencies?: readonly string[];
+  readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+  readonly deletedWith?: string;
+}
+
+/** What the CLI runs a partial update with: the update, and the URNs `pulumi up` must target (each with --target). */
+export interface PartialPlan {
+  readonly update: PartialUpdate;
+  readonly targets: readonly string[];
+}
+
+/**
+ * The partial update (partial.ts) that moves `services` onto their pins, from the state the last
+ * update left (its checkpoint): it targets what runs their images now (resourcesUsing) and every
+ * resource that depends on one of those, as the state records dependencies.
+ *
+ * Undefined when only the whole program can do it: a service runs nothing yet; the state has no
+ * outputs to carry over, or they hold a secret (carried over, it would be written in clear); or a
+ * target belongs to another service or builds an image, which the partial program does not declare,
+ * and a targeted resource a program does not declare is deleted. Every service's report depends on
+ * the ObservabilityCenter's container, so moving the center takes the whole program.
+ */
+export function partialUpdateOf(checkpoint: unknown, services: readonly string[]): PartialPlan | undefined {
+  const resources = ((checkpoint as { checkpoint?: { latest?: { resources?: unknown[] } } })?.checkpoint?.latest?.resources ?? []) as StateResource[];
+  const outputs = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs as { families?: unknown; services?: Record<string, { image?: unknown }>; images?: unknown } | undefined;
+  if (!outputs?.services || !outputs.families || !outputs.images || JSON.stringify(outputs).includes(SECRET_SIGNATURE)) return undefined;
+  const running = services.map((n) => outputs.services![n]?.image);
+  if (running.some((i) => !isPinnedRef(i))) return undefined;
+
+  const targets = new Set(resourcesUsing(checkpoint, running as string[]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of resources) {
+      if (!r.urn || targets.has(r.urn)) continue;
+      const on = [...(r.dependencies ?? []), ...Object.values(r.propertyDependencies ?? {}).flat(), r.parent, r.deletedWith];
+      if (on.some((u) => u !== undefined && targets.has(u))) {
+        targets.add(r.urn);
+        grew = true;
+      }
+    }
+  }
+  const slugs = Object.keys(outputs.services).map(slugOf);
+  const ours = new Set(services.map(slugOf));
+  const declared = (urn: string) => {
+    const name = urn.slice(urn.lastIndexOf("::") + 2);
+    const type = urn.split("::")[2]?.split("$").pop();
+    const owner = slugs.filter((s) => name === `${FLEET_NAME}-${s}` || name.startsWith(`${FLEET_NAME}-${s}-`)).sort((a, b) => b.length - a.length)[0];
+    return owner !== undefined && ours.has(owner) && type !== TYPES.builtImage && type !== TYPES.serviceImage;
+  };
+  if (!targets.size || ![...targets].every(declared)) return undefined;
+
+  const built: Record<string, string> = {};
+  for (const n of services) {
+    const image = resources.find((r) => r.type === TYPES.serviceImage && r.urn?.endsWith(`::${FLEET_NAME}-${slugOf(n)}`));
+    if (isPinnedRef(image?.outputs?.ref)) built[n] = image!.outputs!.ref as string;
+  }
+  return {
+    update: { services: [...services], outputs: { families: outputs.families as Record<string, string>, services: outputs.services, images: outputs.images as Record<string, string> }, built },
+    targets: [...targets],
+  };
+}
+
+/** What marks a secret value in Pulumi's state (its "sig" key). */
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
 
 function imageOf(ref: unknown): ServiceImage | undefined {
   return isPinnedRef(ref) ? { image: ref, digest: parsePinnedRef(ref).digest } : undefined;

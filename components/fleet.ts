@@ -6,6 +6,7 @@ import { LABELS, TYPES } from "../contract";
 import { engineRegistries, parseImageRef, plainHttp, RegistryConfig } from "../registry";
 import { familyContext, serviceContext } from "../source/inputs";
 import { pipCaContext, stageContext, stageDockerfile } from "../source/stage";
+import { PartialUpdate } from "../partial";
 import { ResolvedFleet, ResolvedService, SERVICE_DOCKERFILE } from "../stack";
 import { FamilyImage } from "./familyImage";
 import { PrevTag } from "./prevTag";
@@ -25,6 +26,8 @@ export interface FleetArgs {
   readonly projectDir: string;
   /** The registry settings of the stack's engine, which decide plain HTTP (registry/trust.ts). Defaults to asking the engine at fleet:dockerHost. */
   readonly engineRegistries?: RegistryConfig;
+  /** Declare only what runs these services, on their pins, and carry the other outputs over (partial.ts). Defaults to the whole fleet. */
+  readonly partial?: PartialUpdate;
 }
 
 /** What the stack exports per service. */
@@ -63,25 +66,34 @@ export class Fleet extends pulumi.ComponentResource {
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPES.fleet, name, {}, opts);
-    const { fleet } = args;
-    const build = buildSettings(args);
-    const families = this.familyImages(name, args, build);
+    const { fleet, partial } = args;
+    // A partial update builds nothing: its services run their pins.
+    const made = partial ? undefined : this.imageSources(name, args);
     const engine = this.engine(name, fleet);
-    const sources = this.imageSources(name, args, families);
 
     const images = new Map<string, ServiceImages>();
-    for (const s of fleet.imagesOnly) images.set(s.name, this.serviceImage(name, args, build, sources, s));
+    if (made) for (const s of fleet.imagesOnly) images.set(s.name, this.serviceImage(name, args, made, s));
     const running = new Map<string, RunningService>();
     for (const s of fleet.services) {
-      const image = this.serviceImage(name, args, build, sources, s);
+      if (partial && !partial.services.includes(s.name)) continue;
+      const image = made ? this.serviceImage(name, args, made, s) : pinnedImage(s, partial!);
       images.set(s.name, image);
       running.set(s.name, this.runService(name, args, engine, s, image.runs));
     }
-    const services = this.reportServices(name, args, images, running);
+    const services = pulumi.all(this.reportServices(name, args, images, running));
+    const runs = pulumi.all(Object.fromEntries([...images].map(([service, image]) => [service, image.runs])));
 
-    this.families = pulumi.all(Object.fromEntries(families));
-    this.services = pulumi.all(services);
-    this.images = pulumi.all(Object.fromEntries([...images].map(([service, image]) => [service, image.runs])));
+    if (made) {
+      this.families = pulumi.all(Object.fromEntries(made.families));
+      this.services = services;
+      this.images = runs;
+    } else {
+      // The outputs are written whole even by a targeted update: every other service keeps its entry.
+      const before = partial!.outputs;
+      this.families = pulumi.output({ ...before.families });
+      this.services = services.apply((s) => ({ ...(before.services as Record<string, ServiceOutput>), ...s }));
+      this.images = runs.apply((i) => ({ ...before.images, ...i }));
+    }
     this.registerOutputs({ families: this.families, services: this.services, images: this.images });
   }
 
@@ -119,15 +131,17 @@ export class Fleet extends pulumi.ComponentResource {
     return { provider, network, labels };
   }
 
-  /** What service images are made from: the shared service Dockerfile, the family images, and the stack that builds them (fleet:imagesFrom). */
-  private imageSources(name: string, args: FleetArgs, families: ReadonlyMap<string, pulumi.Output<string>>): ImageSources {
+  /** What service images are made from: the build settings, the shared service Dockerfile, the family images, and the stack that builds them (fleet:imagesFrom). */
+  private imageSources(name: string, args: FleetArgs): ImageSources {
+    const build = buildSettings(args);
+    const families = this.familyImages(name, args, build);
     const dockerfile = stageDockerfile(path.join(args.projectDir, SERVICE_DOCKERFILE));
     const fromStack = args.fleet.imagesFrom ? new StackImages(`${name}-images-from`, args.fleet.imagesFrom, this.child) : undefined;
-    return { dockerfile, families, fromStack };
+    return { build, dockerfile, families, fromStack };
   }
 
   /** A service's image: built from its source when this stack builds it; run as built, as pinned, or as the images stack has it. */
-  private serviceImage(name: string, args: FleetArgs, build: BuildSettings, sources: ImageSources, s: ResolvedService): ServiceImages {
+  private serviceImage(name: string, args: FleetArgs, sources: ImageSources, s: ResolvedService): ServiceImages {
     const { projectDir } = args;
     // A pinned service's image stays in the graph (unchanged inputs build nothing) while its
     // container runs the pin: a pin deletes no image and a release needs no rebuild.
@@ -141,7 +155,7 @@ export class Fleet extends pulumi.ComponentResource {
               family: sources.families.get(s.family)!,
               context: stageContext(serviceContext(projectDir, s.source)),
               dockerfile: sources.dockerfile,
-              ...build,
+              ...sources.build,
             },
             this.child,
           ).ref;
@@ -183,7 +197,7 @@ export class Fleet extends pulumi.ComponentResource {
     const { fleet } = args;
     const center = fleet.services.find((s) => s.name === OBSERVABILITY_CENTER);
     const services: Record<string, pulumi.Output<ServiceOutput>> = {};
-    for (const s of fleet.services) {
+    for (const s of fleet.services.filter((x) => running.has(x.name))) {
       const reported = center ? this.inventoryReport(name, args, s, images.get(s.name)!.built, running, center) : pulumi.output(`no ${OBSERVABILITY_CENTER} on this stack`);
       services[s.name] = serviceOutput(s, running.get(s.name)!, reported);
     }
@@ -206,7 +220,8 @@ export class Fleet extends pulumi.ComponentResource {
         commit: fleet.commit,
         dockerHost: fleet.dockerHost,
       },
-      { ...this.child, dependsOn: [container, sbom, running.get(center.name)!.container] },
+      // The center's container, when this update runs it (a partial update may not: it is running already).
+      { ...this.child, dependsOn: [container, sbom, ...(running.has(center.name) ? [running.get(center.name)!.container] : [])] },
     );
     return pulumi.all([sent.delivered, sent.error]).apply(([ok, error]) => (ok ? "delivered" : `failed: ${error}; sent again on the next up`));
   }
@@ -235,6 +250,8 @@ interface Engine {
 
 /** What service images are made from. */
 interface ImageSources {
+  /** What every image build of the stack shares. */
+  readonly build: BuildSettings;
   /** dockerfiles/service.Dockerfile, staged (stageDockerfile). */
   readonly dockerfile: string;
   /** Family -> `repo@sha256:` of its image. */
@@ -249,6 +266,13 @@ interface ServiceImages {
   readonly runs: pulumi.Output<string>;
   /** `repo@sha256:` built from the service's source here; absent on a stack that builds no image of it. */
   readonly built?: pulumi.Output<string>;
+}
+
+/** A pinned service's images in a partial update: its pin, and what the stack last built from its source (none declared). */
+function pinnedImage(s: ResolvedService, partial: PartialUpdate): ServiceImages {
+  if (s.image.kind !== "pinned") throw new Error(`${s.name}: a partial update runs pinned services only`);
+  const built = partial.built[s.name];
+  return { runs: pulumi.output(s.image.ref), built: built === undefined ? undefined : pulumi.output(built) };
 }
 
 /** A service's container and the SBOM of the image it runs. */

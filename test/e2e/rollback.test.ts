@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { changedSteps, checkout, diagnostics, engineEnv, FLEET_CACHE, get, imagesBuilt, must, run, Ran, stepOrder, TestStack, testStack } from "../support/engine";
+import { jsonLines } from "../../review/preview";
 import { writeResults } from "../support/results";
 import { fleetCommand } from "../support/cli";
 import { tempDir } from "../support/project";
@@ -138,6 +139,14 @@ describe("rollback from stack history, end to end", function () {
     assert.equal(after[now.ServiceRegistry.container], before[now.ServiceRegistry.container], "ServiceRegistry kept its container");
     assert.equal(await tagDigest("central-error-bus", "prev"), digests.b.CentralErrorBus, ":prev names the digest that ran before");
     await assertHealthy();
+    // A partial update: the program declared what runs CentralErrorBus, and nothing of ServiceRegistry or of a build.
+    const declared = [...new Set(jsonLines(r.stdout).map((e) => e.resourcePreEvent?.metadata?.urn as string | undefined).filter((u): u is string => !!u))];
+    assert.ok(declared.some((u) => u.endsWith("::fleet-central-error-bus-container")), declared.join("\n"));
+    assert.deepEqual(declared.filter((u) => /service-registry|docker-build:index:Image|fleet:images:/.test(u)), [], "nothing else declared");
+    // ...and left the state as the whole program makes it: a preview of the whole program changes nothing.
+    const preview = ts.pulumi(dir, "preview", "--json");
+    if (preview.status !== 0) fail("pulumi preview", preview);
+    assert.deepEqual(changedSteps(preview.stdout).map((st) => `${st.op} ${st.urn}`), []);
   });
 
   it("history shows the rollback as the newest update, with each update's digests", () => {

@@ -74,7 +74,8 @@ export type Decrypted = Readonly<Record<string, string>>;
  * Runs the program's config reader and Fleet for `stack` of `projectDir` under mocks, as the engine
  * would run index.ts (without the preflight), and returns every registration once all settled.
  * `stackOutputs` answers StackReferences by stack name; `decrypted` stands in for the engine's
- * decryption of the stack file's `secure:` values.
+ * decryption of the stack file's `secure:` values. A partial update is read from FLEET_PARTIAL, as
+ * index.ts reads it.
  */
 export async function runProgram(stack: string, projectDir: string, stackOutputs: Readonly<Record<string, Record<string, unknown>>> = {}, decrypted: Decrypted = {}): Promise<ProgramRun> {
   const registered = recordResources(stack, stackOutputs);
@@ -85,12 +86,12 @@ export async function runProgram(stack: string, projectDir: string, stackOutputs
     Object.fromEntries(Object.entries(config).map(([k, v]) => [`fleet:${k}`, v])),
     [...new Set([...secretKeys, ...Object.keys(decrypted)])].map((k) => `fleet:${k}`),
   );
-  const { loadFleet } = await import("../../config");
+  const { loadFleet, loadPartial } = await import("../../config");
   const { Fleet } = await import("../../components");
   const fleet = loadFleet(projectDir);
   // The engine as the README's home step leaves it: registry.home.arpa:5000 trusted over plain HTTP.
   const engineRegistries = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "fixtures", "registry", "docker-20.10-home.json"), "utf8"));
-  const component = new Fleet("fleet", { fleet, projectDir, engineRegistries });
+  const component = new Fleet("fleet", { fleet, projectDir, engineRegistries, partial: loadPartial(fleet) });
   const outputs = { services: await valueOf(component.services), families: await valueOf(component.families), images: await valueOf(component.images) };
   await settled();
   return { fleet, registered, outputs };

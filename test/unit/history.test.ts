@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { formatHistory } from "../../cli/history";
 import { readUpdates } from "../../cli/historySource";
-import { HistoryFileError, parseHistory, resourcesUsing, servicesOf, toJson, UpdateRow } from "../../cli/stackHistory";
+import { HistoryFileError, parseHistory, partialUpdateOf, resourcesUsing, servicesOf, toJson, UpdateRow } from "../../cli/stackHistory";
 import { CliError } from "../../cli/args";
 import { planRollback } from "../../cli/pins";
 import { REPO } from "../support/project";
@@ -132,3 +132,58 @@ describe("what a rollback updates", () => {
   });
 });
 
+
+describe("when a rollback can run as a partial update", () => {
+  const ref = (slug: string, hex: string) => `127.0.0.1:5000/fleet/${slug}@sha256:${hex.repeat(64)}`;
+  const [CEB, SR, UOC] = [ref("central-error-bus", "a"), ref("service-registry", "b"), ref("unified-observability-center", "c")];
+  const urn = (type: string, name: string) => `urn:pulumi:local::fleet::fleet:index:Fleet$${type}::${name}`;
+  const container = (slug: string) => urn("fleet:containers:ServiceContainer$docker:index/container:Container", `fleet-${slug}-container`);
+  const outputs = {
+    families: { "family-web": ref("family-web", "f") },
+    services: { CentralErrorBus: { image: CEB }, ServiceRegistry: { image: SR }, UnifiedObservabilityCenter: { image: UOC } },
+    images: { CentralErrorBus: CEB, ServiceRegistry: SR, UnifiedObservabilityCenter: UOC },
+  };
+  /** A state as the engine writes it, cut down to what the rule reads: URNs, inputs, outputs, dependencies. */
+  const stateWith = (stackOutputs: unknown) => ({
+    checkpoint: {
+      latest: {
+        resources: [
+          { urn: "urn:pulumi:local::fleet::pulumi:pulumi:Stack::fleet-local", type: "pulumi:pulumi:Stack", outputs: stackOutputs },
+          ...(["central-error-bus", "service-registry", "unified-observability-center"] as const).flatMap((slug, i) => {
+            const image = [CEB, SR, UOC][i];
+            const component = urn("fleet:containers:ServiceContainer", `fleet-${slug}`);
+            return [
+              { urn: urn("fleet:images:ServiceImage", `fleet-${slug}`), type: "fleet:images:ServiceImage", inputs: {}, outputs: { ref: image } },
+              { urn: urn("fleet:images:ServiceImage$docker-build:index:Image", `fleet-${slug}-image`), type: "docker-build:index:Image", inputs: { tags: [`127.0.0.1:5000/fleet/${slug}:abc`] } },
+              { urn: component, type: "fleet:containers:ServiceContainer", inputs: {} },
+              { urn: urn("fleet:containers:ServiceContainer$docker:index/remoteImage:RemoteImage", `fleet-${slug}-pull`), type: "docker:index/remoteImage:RemoteImage", parent: component, inputs: { name: image } },
+              { urn: container(slug), type: "docker:index/container:Container", parent: component, inputs: { labels: [{ label: "dev.fleet.image", value: image }] }, dependencies: [urn("fleet:containers:ServiceContainer$docker:index/remoteImage:RemoteImage", `fleet-${slug}-pull`)] },
+              { urn: urn("fleet:containers:ServiceContainer$pulumi-nodejs:dynamic/fleet:ContainerStarted", `fleet-${slug}-started`), type: "pulumi-nodejs:dynamic/fleet:ContainerStarted", parent: component, inputs: {}, propertyDependencies: { containerId: [container(slug)] } },
+              // Every report waits for the ObservabilityCenter's container.
+              { urn: urn("pulumi-nodejs:dynamic/fleet:InventoryReport", `fleet-${slug}-report`), type: "pulumi-nodejs:dynamic/fleet:InventoryReport", inputs: { image }, dependencies: [container(slug), container("unified-observability-center")] },
+            ];
+          }),
+        ],
+      },
+    },
+  });
+  const names = (urns: readonly string[]) => urns.map((u) => u.split("::").pop()).sort();
+
+  it("targets what runs the service's image and what depends on it, and carries the outputs and the image last built", () => {
+    const plan = partialUpdateOf(stateWith(outputs), ["CentralErrorBus"]);
+    assert.ok(plan);
+    assert.deepEqual(names(plan.targets), ["fleet-central-error-bus-container", "fleet-central-error-bus-pull", "fleet-central-error-bus-report", "fleet-central-error-bus-started"]);
+    assert.deepEqual(plan.update, { services: ["CentralErrorBus"], outputs, built: { CentralErrorBus: CEB } });
+  });
+
+  it("is the whole program when another service's resource depends on a target: every report waits for the ObservabilityCenter", () => {
+    assert.equal(partialUpdateOf(stateWith(outputs), ["UnifiedObservabilityCenter"]), undefined);
+  });
+
+  it("is the whole program when a service runs nothing yet, or the outputs are missing or hold a secret", () => {
+    assert.equal(partialUpdateOf(stateWith(outputs), ["CentralErrorBus", "MemoryFusionHub"]), undefined);
+    assert.equal(partialUpdateOf(stateWith(undefined), ["CentralErrorBus"]), undefined);
+    const secret = { ...outputs, families: { "family-web": { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", ciphertext: "x" } } };
+    assert.equal(partialUpdateOf(stateWith(secret), ["CentralErrorBus"]), undefined);
+  });
+});
