@@ -68,31 +68,31 @@ export class Fleet extends pulumi.ComponentResource {
     super(TYPES.fleet, name, {}, opts);
     const { fleet, partial } = args;
     // A partial update builds nothing: its services run their pins.
-    const made = partial ? undefined : this.imageSources(name, args);
+    const sources = partial ? undefined : this.imageSources(name, args);
     const engine = this.engine(name, fleet);
 
     const images = new Map<string, ServiceImages>();
-    if (made) for (const s of fleet.imagesOnly) images.set(s.name, this.serviceImage(name, args, made, s));
+    if (sources) for (const s of fleet.imagesOnly) images.set(s.name, this.serviceImage(name, args, sources, s));
     const running = new Map<string, RunningService>();
     for (const s of fleet.services) {
       if (partial && !partial.services.includes(s.name)) continue;
-      const image = made ? this.serviceImage(name, args, made, s) : pinnedImage(s, partial!);
+      const image = sources ? this.serviceImage(name, args, sources, s) : pinnedImage(s, partial!);
       images.set(s.name, image);
       running.set(s.name, this.runService(name, args, engine, s, image.runs));
     }
     const services = pulumi.all(this.reportServices(name, args, images, running));
     const runs = pulumi.all(Object.fromEntries([...images].map(([service, image]) => [service, image.runs])));
 
-    if (made) {
-      this.families = pulumi.all(Object.fromEntries(made.families));
-      this.services = services;
-      this.images = runs;
-    } else {
-      // The outputs are written whole even by a targeted update: every other service keeps its entry.
-      const before = partial!.outputs;
+    if (partial) {
+      // Outputs are written whole even by a targeted update: every other service keeps its entry.
+      const before = partial.outputs;
       this.families = pulumi.output({ ...before.families });
       this.services = services.apply((s) => ({ ...(before.services as Record<string, ServiceOutput>), ...s }));
       this.images = runs.apply((i) => ({ ...before.images, ...i }));
+    } else {
+      this.families = pulumi.all(Object.fromEntries(sources!.families));
+      this.services = services;
+      this.images = runs;
     }
     this.registerOutputs({ families: this.families, services: this.services, images: this.images });
   }
