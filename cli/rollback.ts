@@ -73,9 +73,11 @@ export const command = defineCommand({
     }
     file.save();
     const services = plan.changes.map((c) => c.service);
-    const partial = opts.config ? undefined : partialUpdateOf(parseCheckpoint(records), services);
+    // A service whose digest stays needs nothing of the update: a partial one leaves it undeclared.
+    const moved = plan.changes.filter((c) => c.to !== c.from).map((c) => c.service);
+    const partial = opts.config || !moved.length ? undefined : partialUpdateOf(parseCheckpoint(records), moved);
     const targets = partial ? partial.targets.flatMap((u) => ["--target", u]) : opts.config ? [] : targetsOf(records, rows, services);
-    const scope = targets.length ? ` on what runs ${services.join(", ")} (${targets.filter((t) => t.startsWith("urn:")).length} resources; nothing else is ${partial ? "declared" : "diffed or built"})` : "";
+    const scope = targets.length ? ` on what runs ${(partial ? moved : services).join(", ")} (${targets.filter((t) => t.startsWith("urn:")).length} resources; nothing else is ${partial ? "declared" : "diffed or built"})` : "";
     markPhase("pins-saved", "cli");
     console.log(`${file.name}: fleet:images pins ${plan.changes.length} service(s). Running pulumi up${scope}...`);
     const written = partial && writePartial(partial.update);
