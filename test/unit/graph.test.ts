@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { fakeDigest, Registered, recordResources, runProgram } from "../support/mocks";
-import { PINNED_BASE, REPO, tempProject } from "../support/project";
+import { HOME_BASE, PINNED_BASE, REPO, tempProject } from "../support/project";
 import { DYNAMIC, dynamicType, TYPES } from "../../contract";
 import { STAGE_ROOT } from "../../source/stage";
 
@@ -254,13 +254,13 @@ describe("the resource graph", function () {
   describe("a partial update (fleet rollback of one service)", () => {
     const forced = `127.0.0.1:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
     const pinnedStack = () => tempProject({ "Pulumi.local.yaml": fs.readFileSync(path.join(REPO, "Pulumi.local.yaml"), "utf8").replace(/^config:\n/m, `config:\n  fleet:images: { CentralErrorBus: "${forced}" }\n`) });
-    /** Runs the program with FLEET_PARTIAL naming a file that holds `update`. */
-    const partially = async (update: unknown, projectDir: string): Promise<Graph> => {
+    /** Runs the program for `stack` with FLEET_PARTIAL naming a file that holds `update`. */
+    const partially = async (update: unknown, projectDir: string, stack = "local", stackOutputs: Record<string, Record<string, unknown>> = {}): Promise<Graph> => {
       const file = path.join(tempProject(), "partial.json");
       fs.writeFileSync(file, JSON.stringify(update));
       process.env.FLEET_PARTIAL = file;
       try {
-        return await graphOf("local", projectDir);
+        return await graphOf(stack, projectDir, stackOutputs);
       } finally {
         delete process.env.FLEET_PARTIAL;
       }
@@ -276,6 +276,17 @@ describe("the resource graph", function () {
       const running = (g: Graph) => ofService(g).filter(([type]) => type !== IMAGE && type !== TYPES.serviceImage);
       assert.deepEqual(ofService(partial), running(whole), "the same resources with the same inputs (the report's too)");
       assert.equal(partial.of(CONTAINER).length, 1);
+    });
+
+    it("does the same on a stack that builds no image and runs another stack's (pc2, fleet:imagesFrom)", async () => {
+      const pin = `registry.home.arpa:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
+      const projectDir = tempProject({ "Pulumi.pc2.yaml": fs.readFileSync(path.join(REPO, "Pulumi.pc2.yaml"), "utf8").replace(/^  fleet:images: \{\}$/m, `  fleet:images: { CentralErrorBus: "${pin}" }`) + `  fleet:baseImage: ${HOME_BASE}\n` });
+      const from = { "organization/fleet/mainpc": { images: graphs.mainpc.outputs.images } };
+      const [whole, partial] = [await graphOf("pc2", projectDir, from), await partially({ services: ["CentralErrorBus"], outputs: graphs.pc2.outputs, built: {} }, projectDir, "pc2", from)];
+      assert.equal(whole.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name, pin);
+      assert.deepEqual(ofService(partial), ofService(whole));
+      assert.deepEqual(partial.of("pulumi:pulumi:StackReference"), [], "the images stack is not read");
+      assert.equal(partial.outputs.images.CentralErrorBus, pin);
     });
 
     it("exports every other service's outputs as they were, and the moved service's anew", async () => {
