@@ -7,11 +7,13 @@ import { run } from "../proc";
 import { readStackConfig } from "../stack";
 import { CliError, stackOption } from "./args";
 import { defineCommand } from "./command";
-import { fileBackendDir } from "./historySource";
+import { fileBackendDir, projectName } from "./historySource";
 import { fleetEnv, lastLine, pulumiRunner } from "./pulumi";
 
 /** What an interrupted update can leave behind, found by `findLeftovers`. */
 export interface Leftovers {
+  /** Files of a state write the kill cut short (file backend), removed so that the state reads again. */
+  readonly cutWrites: readonly string[];
   /** Lock files of updates whose process is gone (same host, pid not running). */
   readonly staleLocks: readonly { readonly file: string; readonly pid: number }[];
   /** Operations the state records as started but never finished. */
@@ -34,7 +36,7 @@ export interface ListedContainer {
  * carry its label. A container the state does not know is an orphan; a canary is always a
  * leftover between runs.
  */
-export function leftoversOf(deployment: { resources?: { type: string; id?: string }[]; pending_operations?: { type: string; resource: { urn: string } }[] }, containers: readonly ListedContainer[]): Omit<Leftovers, "staleLocks"> {
+export function leftoversOf(deployment: { resources?: { type: string; id?: string }[]; pending_operations?: { type: string; resource: { urn: string } }[] }, containers: readonly ListedContainer[]): Omit<Leftovers, "staleLocks" | "cutWrites"> {
   const known = new Set((deployment.resources ?? []).filter((r) => r.type === TYPES.container && r.id).map((r) => r.id!));
   const isCanary = (c: ListedContainer) => c.Labels.split(",").includes(`${LABELS.role}=${CANARY_ROLE}`);
   const fullId = (id: string) => [...known].find((k) => k.startsWith(id));
@@ -73,6 +75,40 @@ function staleLocks(stack: string): { file: string; pid: number }[] {
 }
 
 /**
+ * A file backend writes a stack's state as a temporary file, then the state's `.attrs` sidecar
+ * (JSON: content type and MD5), then renames the temporary file over the state. An update killed
+ * in between leaves a sidecar cut short, which every later command refuses ("failed to load
+ * checkpoint: EOF"), and the temporary file; the state itself is the last one written whole.
+ * Removes both (without a sidecar the backend reads the state as it is), when the state parses.
+ * Returns what it removed. `backend` is the file backend's folder (default the one Pulumi uses).
+ */
+export function removeCutWrites(projectDir: string, stack: string, backend: string | undefined = fileBackendDir(fleetEnv())): string[] {
+  if (!backend) return [];
+  const removed: string[] = [];
+  for (const dir of [path.join(backend, ".pulumi", "stacks", projectName(projectDir)), path.join(backend, ".pulumi", "stacks")]) {
+    const state = path.join(dir, `${stack}.json`);
+    if (!fs.existsSync(state) || !parses(state)) continue;
+    const tmp = `${stack}.json.`;
+    const cut = fs.readdirSync(dir).filter((f) => f.startsWith(tmp) && /^[0-9a-f]+\.tmp$/.test(f.slice(tmp.length)));
+    if (fs.existsSync(`${state}.attrs`) && !parses(`${state}.attrs`)) cut.push(`${stack}.json.attrs`);
+    for (const f of cut) {
+      fs.rmSync(path.join(dir, f));
+      removed.push(path.join(dir, f));
+    }
+  }
+  return removed;
+}
+
+function parses(file: string): boolean {
+  try {
+    JSON.parse(fs.readFileSync(file, "utf8"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * `fleet recover --stack S`: makes a stack whose last update was killed safe to update again, and
  * says what it cleaned: stale locks of dead processes, containers the update created but never
  * recorded (they hold the names and host ports the next update needs), leftover canaries, and the
@@ -89,6 +125,9 @@ export async function recover(projectDir: string, stack: string, log: (line: str
   }
   const pulumi = pulumiRunner(projectDir);
   const locks = staleLocks(stack);
+  // Only an update that died leaves a write cut short; one still running is mid-write.
+  const cutWrites = locks.length ? removeCutWrites(projectDir, stack) : [];
+  for (const f of cutWrites) log(`recover: removed ${f}, left by a state write the interrupted update did not finish`);
   if (locks.length) {
     const cancel = pulumi(["cancel", "--yes", "--stack", stack]);
     if (cancel.status !== 0) throw new CliError(`recover: could not remove the stale lock of stack ${stack}: ${lastLine(cancel.stderr)}`);
@@ -96,7 +135,7 @@ export async function recover(projectDir: string, stack: string, log: (line: str
   }
   const exported = pulumi(["stack", "export", "--stack", stack]);
   if (exported.status !== 0) {
-    if (/no stack named|not found/i.test(exported.stderr)) return { staleLocks: locks, pendingOperations: [], orphans: [], canaries: [] };
+    if (/no stack named|not found/i.test(exported.stderr)) return { cutWrites, staleLocks: locks, pendingOperations: [], orphans: [], canaries: [] };
     throw new CliError(`recover: pulumi stack export --stack ${stack} failed: ${lastLine(exported.stderr)}`);
   }
   const state = JSON.parse(exported.stdout) as { version: number; deployment: Parameters<typeof leftoversOf>[0] & Record<string, unknown> };
@@ -123,7 +162,7 @@ export async function recover(projectDir: string, stack: string, log: (line: str
     for (const p of found.pendingOperations) log(`recover: cleared an interrupted ${p.type} of ${p.urn}`);
   }
   if (!locks.length && !found.orphans.length && !found.canaries.length && !found.pendingOperations.length) log(`recover: stack ${stack} has nothing left over from an interrupted update`);
-  return { staleLocks: locks, ...found };
+  return { cutWrites, staleLocks: locks, ...found };
 }
 
 /** The `recover` command. */
