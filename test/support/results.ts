@@ -13,8 +13,8 @@ import { REPO, testsOf } from "./project";
 export function writeRecord(name: string, passed: boolean, measured: Readonly<Record<string, unknown>>, opts: { readonly notPassed?: readonly string[]; readonly commit?: string } = {}): string {
   const notPassed = opts.notPassed ?? [];
   const record = {
-    // A run that takes long names the commit it started from: HEAD may have moved since.
-    commit: opts.commit ?? checkoutCommit(),
+    // A run that takes long names the commit it started from (STARTED_AT): HEAD may have moved since.
+    commit: opts.commit ?? STARTED_AT,
     machine: { cpu: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
     at: new Date().toISOString(),
     passed,
@@ -37,3 +37,6 @@ function checkoutCommit(): string {
   const commit = headCommit(REPO);
   return commit === "unknown" ? "unknown (not a git checkout)" : commit;
 }
+
+/** The checkout's commit when this process loaded this file, before any suite cloned it: what its suites ran. */
+const STARTED_AT = checkoutCommit();
