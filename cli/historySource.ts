@@ -55,12 +55,17 @@ function fileDir(url: string): string {
   return url.slice("file://".length).replace(/^~(?=\/|$)/, os.homedir()) || os.homedir();
 }
 
-/** A file backend's records of a stack, oldest first: the project-scoped layout (Pulumi 3.61+), then the legacy one. */
-export function readFileUpdates(backend: string, project: string, stack: string): UpdateRecord[] {
-  const layouts = [
+/** Where a file backend keeps a stack's state (`stacks`) and its history: the project-scoped layout (Pulumi 3.61+), then the legacy one. */
+export function fileLayouts(backend: string, project: string, stack: string): { stacks: string; history: string }[] {
+  return [
     { stacks: path.join(backend, ".pulumi", "stacks", project), history: path.join(backend, ".pulumi", "history", project, stack) },
     { stacks: path.join(backend, ".pulumi", "stacks"), history: path.join(backend, ".pulumi", "history", stack) },
   ];
+}
+
+/** A file backend's records of a stack, oldest first: the project-scoped layout (Pulumi 3.61+), then the legacy one. */
+export function readFileUpdates(backend: string, project: string, stack: string): UpdateRecord[] {
+  const layouts = fileLayouts(backend, project, stack);
   const layout = layouts.find((l) => ["json", "json.gz"].some((ext) => fs.existsSync(path.join(l.stacks, `${stack}.${ext}`))));
   if (!layout) {
     const known = [...new Set(layouts.flatMap((l) => listStacks(l.stacks)))].sort();

@@ -7,7 +7,7 @@ import { run } from "../proc";
 import { readStackConfig } from "../stack";
 import { CliError, stackOption } from "./args";
 import { defineCommand } from "./command";
-import { fileBackendDir, projectName } from "./historySource";
+import { fileBackendDir, fileLayouts, projectName } from "./historySource";
 import { fleetEnv, lastLine, pulumiRunner } from "./pulumi";
 
 /** What an interrupted update can leave behind, found by `findLeftovers`. */
@@ -85,7 +85,7 @@ function staleLocks(stack: string): { file: string; pid: number }[] {
 export function removeCutWrites(projectDir: string, stack: string, backend: string | undefined = fileBackendDir(fleetEnv())): string[] {
   if (!backend) return [];
   const removed: string[] = [];
-  for (const dir of [path.join(backend, ".pulumi", "stacks", projectName(projectDir)), path.join(backend, ".pulumi", "stacks")]) {
+  for (const { stacks: dir } of fileLayouts(backend, projectName(projectDir), stack)) {
     const state = path.join(dir, `${stack}.json`);
     if (!fs.existsSync(state) || !parses(state)) continue;
     const tmp = `${stack}.json.`;

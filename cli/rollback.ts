@@ -75,8 +75,9 @@ export const command = defineCommand({
     const services = plan.changes.map((c) => c.service);
     // A service whose digest stays needs nothing of the update: a partial one leaves it undeclared.
     const moved = plan.changes.filter((c) => c.to !== c.from).map((c) => c.service);
-    const partial = opts.config || !moved.length ? undefined : partialUpdateOf(parseCheckpoint(records), moved);
-    const targets = partial ? partial.targets.flatMap((u) => ["--target", u]) : opts.config ? [] : targetsOf(records, rows, services);
+    const checkpoint = parseCheckpoint(records);
+    const partial = opts.config || !moved.length ? undefined : partialUpdateOf(checkpoint, moved);
+    const targets = partial ? partial.targets.flatMap((u) => ["--target", u]) : opts.config ? [] : targetsOf(checkpoint, rows, services);
     const scope = targets.length ? ` on what runs ${(partial ? moved : services).join(", ")} (${targets.filter((t) => t.startsWith("urn:")).length} resources; nothing else is ${partial ? "declared" : "diffed or built"})` : "";
     markPhase("pins-saved", "cli");
     console.log(`${file.name}: fleet:images pins ${plan.changes.length} service(s). Running pulumi up${scope}...`);
@@ -109,9 +110,8 @@ async function missingImages(pins: ReadonlyArray<{ service: string; image: strin
  * --target-dependents, what depends on them), or none, for the whole program, when one of the
  * services runs nothing yet.
  */
-function targetsOf(records: readonly UpdateRecord[], rows: readonly UpdateRow[], services: readonly string[]): string[] {
+function targetsOf(checkpoint: unknown, rows: readonly UpdateRow[], services: readonly string[]): string[] {
   const now = rows[rows.length - 1].services;
-  const checkpoint = parseCheckpoint(records);
   const running = services.map((n) => now[n]?.image);
   if (!checkpoint || running.some((i) => !i)) return [];
   const urns = resourcesUsing(checkpoint, running as string[]);

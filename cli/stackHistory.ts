@@ -88,7 +88,7 @@ export function toJson(row: UpdateRow): UpdateJson {
  * labels on each container (`dev.fleet.service`, `dev.fleet.image`).
  */
 export function servicesOf(checkpoint: unknown): Record<string, ServiceImage> {
-  const resources = ((checkpoint as { checkpoint?: { latest?: { resources?: unknown[] } } })?.checkpoint?.latest?.resources ?? []) as Array<Record<string, unknown>>;
+  const resources = resourcesOf(checkpoint);
   const out: Record<string, ServiceImage> = {};
   const stack = resources.find((r) => r.type === "pulumi:pulumi:Stack");
   const exported = (stack?.outputs as { services?: unknown } | undefined)?.services;
@@ -114,9 +114,14 @@ export function servicesOf(checkpoint: unknown): Record<string, ServiceImage> {
  * them, since an image's own inputs never name its digest.
  */
 export function resourcesUsing(checkpoint: unknown, images: readonly string[]): string[] {
-  const resources = ((checkpoint as { checkpoint?: { latest?: { resources?: unknown[] } } })?.checkpoint?.latest?.resources ?? []) as Array<{ urn?: string; inputs?: unknown }>;
+  const resources = resourcesOf(checkpoint);
   const quoted = images.map((i) => JSON.stringify(i));
   return resources.filter((r) => r.urn && r.inputs && quoted.some((q) => JSON.stringify(r.inputs).includes(q))).map((r) => r.urn!);
+}
+
+/** The resources of a checkpoint (`{ checkpoint: { latest: { resources } } }`), none when it has none. */
+function resourcesOf(checkpoint: unknown): StateResource[] {
+  return ((checkpoint as { checkpoint?: { latest?: { resources?: unknown[] } } })?.checkpoint?.latest?.resources ?? []) as StateResource[];
 }
 
 /** A resource as a checkpoint holds it, as far as fleet reads it. */
@@ -149,7 +154,7 @@ export interface PartialPlan {
  * the ObservabilityCenter's container, so moving the center takes the whole program.
  */
 export function partialUpdateOf(checkpoint: unknown, services: readonly string[]): PartialPlan | undefined {
-  const resources = ((checkpoint as { checkpoint?: { latest?: { resources?: unknown[] } } })?.checkpoint?.latest?.resources ?? []) as StateResource[];
+  const resources = resourcesOf(checkpoint);
   const outputs = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.outputs as { families?: unknown; services?: Record<string, { image?: unknown }>; images?: unknown } | undefined;
   if (!outputs?.services || !outputs.families || !outputs.images || JSON.stringify(outputs).includes(SECRET_SIGNATURE)) return undefined;
   const running = services.map((n) => outputs.services![n]?.image);
