@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC } from "../contract";
 import { ProjectResource } from "./dynamic";
-import { dockerOn, firstHealthy } from "./readiness";
+import { Docker, dockerOn, firstHealthy } from "./readiness";
 
 /** Inputs of a ContainerStarted. */
 export interface ContainerStartedArgs {
-  /** The container's ID; a new container is started again. */
+  /** The container's ID: created, not started, by the Docker provider. A new ID hands the service over to it. */
   readonly containerId: pulumi.Input<string>;
   /** The service, for messages. */
   readonly service: string;
@@ -17,6 +17,8 @@ export interface ContainerStartedArgs {
   readonly probe: readonly string[];
   /** Seconds the container may take to answer healthy (not part of the diff). */
   readonly timeoutSeconds: number;
+  /** Seconds the container being replaced has to stop after SIGTERM (not part of the diff). */
+  readonly stopGraceSeconds: number;
 }
 
 interface StartedInputs {
@@ -26,40 +28,90 @@ interface StartedInputs {
   readonly dockerHost: string;
   readonly probe: readonly string[];
   readonly timeoutSeconds: number;
+  readonly stopGraceSeconds?: number;
 }
 
+/** Seconds a container being replaced has, when a state written before the input existed does not say. */
+const DEFAULT_STOP_GRACE_SECONDS = 10;
+
 /**
- * What a new container needs once it runs: the engine's PIDs limit (CIS 5.29), which the Docker
- * provider's Container has no input for (`docker update --pids-limit`, kept in the container's host
- * config, so it holds across engine restarts), and its first healthy answer (components/readiness.ts):
- * the update goes on, to the `:prev` tag and the report, once the service answers. A dynamic
- * provider, run from the project's code (components/dynamic.ts) in the provider process all
- * dynamic resources share: it never blocks that process.
+ * Starts a service's container, and hands the service over to it when it replaces another.
+ *
+ * The host ports are the service's address, and two running containers cannot hold them. So the
+ * Docker provider only creates the new container (next to the running one, under its own name),
+ * and this step does the rest in one go: it sets the PIDs limit (CIS 5.29, which the provider's
+ * Container has no input for; `docker update` keeps it in the host config), stops the old
+ * container, starts the new one and waits for its first healthy answer (components/readiness.ts).
+ * The service is unreachable only between that stop and that answer; everything slow (the
+ * canary, the pull, the create, the network) happened before the stop, and removing the old
+ * container happens after, when the engine deletes what was replaced.
+ *
+ * A new container that does not start or answer is stopped, and the old one started again,
+ * before the update fails: the service keeps running what it ran.
+ *
+ * A dynamic provider, run from the project's code (components/dynamic.ts) in the provider process
+ * all dynamic resources share: it never blocks that process.
  */
 export const startedProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: StartedInputs, news: StartedInputs) {
     const changed = (["containerId", "limit", "dockerHost"] as const).filter((k) => olds[k] !== news[k]);
-    // A new value is applied by a new create: delete has nothing to undo.
-    return { changes: changed.length > 0, replaces: changed };
+    // A new container is handed over to by an update, which knows the old one.
+    return { changes: changed.length > 0, replaces: [] };
   },
   async create(inputs: StartedInputs) {
-    const docker = dockerOn(inputs.dockerHost);
-    const limited = await docker("update", "--pids-limit", String(inputs.limit), inputs.containerId);
-    if (!limited.ok) throw new Error(`fleet: could not set the PIDs limit ${inputs.limit} on container ${inputs.containerId}: ${limited.err}`);
-    const ready = await firstHealthy(docker, inputs.containerId, inputs.probe, inputs.timeoutSeconds);
-    if (!ready.healthy) {
-      throw new Error(
-        `fleet: ${inputs.service}: its new container ${inputs.containerId.slice(0, 12)} did not answer healthy within ${inputs.timeoutSeconds}s (state: ${ready.state}), although its canary did; see \`docker logs\`. Last health check and output:\n${ready.probe}\n${ready.logs}`.trim(),
-      );
-    }
+    await handOver(inputs, undefined);
     return { id: inputs.containerId, outs: inputs };
   },
+  async update(_id: string, olds: StartedInputs, news: StartedInputs) {
+    await handOver(news, olds.containerId !== news.containerId && olds.dockerHost === news.dockerHost ? olds.containerId : undefined);
+    return { outs: news };
+  },
+  async read(id: string, props: StartedInputs) {
+    // A refresh (the drift check) reads whether the container still runs. One stopped or removed
+    // by hand reads as no container started, which the next update starts again.
+    const running = await dockerOn(props.dockerHost)("inspect", "-f", "{{.State.Status}}", props.containerId);
+    return { id, props: running.out === "running" ? props : { ...props, containerId: "" } };
+  },
   async delete() {
-    // The limit goes with its container.
+    // The limit goes with its container, and the container with its own resource.
   },
 };
 
-/** A container's PIDs limit and its first healthy answer, once it runs. */
+/** Sets the limit on `inputs.containerId`, stops `previous` (if any), starts the new container and waits for it to answer. */
+async function handOver(inputs: StartedInputs, previous: string | undefined): Promise<void> {
+  const docker = dockerOn(inputs.dockerHost);
+  const id = inputs.containerId;
+  const short = id.slice(0, 12);
+  const limited = await docker("update", "--pids-limit", String(inputs.limit), id);
+  if (!limited.ok) throw new Error(`fleet: could not set the PIDs limit ${inputs.limit} on container ${short}: ${limited.err}`);
+  if (previous) {
+    const stopped = await docker("stop", "--time", String(inputs.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS), previous);
+    // Gone already (removed by hand, or by an update that was cut short) is as good as stopped.
+    if (!stopped.ok && !/no such container/i.test(stopped.err)) throw new Error(`fleet: ${inputs.service}: could not stop its running container ${previous.slice(0, 12)} to hand over to ${short}: ${stopped.err}`);
+  }
+  const started = await docker("start", id);
+  if (!started.ok) {
+    const back = await restore(docker, previous);
+    throw new Error(`fleet: ${inputs.service}: its new container ${short} did not start: ${started.err}${back}`);
+  }
+  const ready = await firstHealthy(docker, id, inputs.probe, inputs.timeoutSeconds);
+  if (!ready.healthy) {
+    await docker("stop", "--time", "1", id);
+    const back = await restore(docker, previous);
+    throw new Error(
+      `fleet: ${inputs.service}: its new container ${short} did not answer healthy within ${inputs.timeoutSeconds}s (state: ${ready.state}), although its canary did; see \`docker logs ${short}\`${back}. Last health check and output:\n${ready.probe}\n${ready.logs}`.trim(),
+    );
+  }
+}
+
+/** Starts the container that was running before, and says so for the error it ends. */
+async function restore(docker: Docker, previous: string | undefined): Promise<string> {
+  if (!previous) return "";
+  const back = await docker("start", previous);
+  return back.ok ? `; the container it replaces (${previous.slice(0, 12)}) was started again` : `; the container it replaces (${previous.slice(0, 12)}) could not be started again: ${back.err}`;
+}
+
+/** A container started, and handed the service over to when it replaces another. */
 export class ContainerStarted extends ProjectResource {
   constructor(name: string, args: ContainerStartedArgs, opts?: pulumi.CustomResourceOptions) {
     super(DYNAMIC.containerStarted, { file: "components/containerStarted", exportName: "startedProvider" }, name, { ...args, probe: [...args.probe] }, opts);

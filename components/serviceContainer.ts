@@ -1,5 +1,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { CANARY_ROLE, LABELS, TYPES } from "../contract";
 import { ResolvedService } from "../stack";
 import { HealthCanary } from "./healthCanary";
@@ -34,8 +35,9 @@ export interface ServiceContainerArgs {
 /**
  * One service's container: the image pulled by digest, a named data volume that a replacement
  * never deletes, a canary that proves a new image healthy with the container's own settings before
- * the running container is replaced, the container itself with the CIS 5.x settings, and its start (its
- * PIDs limit and first healthy answer).
+ * the running container is replaced, the container itself with the CIS 5.x settings (created next
+ * to the one it replaces, under a name of its own), and its start (its PIDs limit, the handover from
+ * the container it replaces, its first healthy answer).
  */
 export class ServiceContainer extends pulumi.ComponentResource {
   /** The container's name. */
@@ -105,23 +107,22 @@ export class ServiceContainer extends pulumi.ComponentResource {
     );
   }
 
-  /** The container, created or replaced only after its canary and gates passed. */
+  /**
+   * The container, created or replaced only after its canary and gates passed. A replacement is
+   * created next to the running container and not started: its start (ContainerStarted) stops the
+   * old one and starts it, and the old one is removed once the update has replaced it.
+   */
   private container(name: string, run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume, canary: HealthCanary): docker.Container {
-    return new docker.Container(
-      `${name}-container`,
-      containerArgs(run, pulled, volume),
-      // A fixed host port cannot be held by two containers, so the old one goes first; the canary
-      // has already proved the new image healthy with these settings, which keeps that gap to a restart.
-      { ...this.child, deleteBeforeReplace: true, dependsOn: [canary, ...(run.args.gates ?? [])] },
-    );
+    const settings = containerArgs(run, pulled, volume);
+    return new docker.Container(`${name}-container`, { ...settings, name: containerName(run, settings) }, { ...this.child, dependsOn: [canary, ...(run.args.gates ?? [])] });
   }
 
-  /** The container's PIDs limit (CIS 5.29), which the provider's Container cannot set, and its first healthy answer. */
+  /** The container's start: its PIDs limit (CIS 5.29), the handover from the container it replaces, its first healthy answer. */
   private started(name: string, run: ServiceRun, container: docker.Container): ContainerStarted {
     const { args, spec } = run;
     return new ContainerStarted(
       `${name}-started`,
-      { containerId: container.id, service: args.service.name, limit: spec.pidsLimit, dockerHost: args.dockerHost, probe: spec.health.test.slice(1), timeoutSeconds: args.healthTimeoutSeconds },
+      { containerId: container.id, service: args.service.name, limit: spec.pidsLimit, dockerHost: args.dockerHost, probe: spec.health.test.slice(1), timeoutSeconds: args.healthTimeoutSeconds, stopGraceSeconds: STOP_GRACE_SECONDS },
       this.child,
     );
   }
@@ -138,12 +139,32 @@ interface ServiceRun {
   readonly secrets: readonly pulumi.Output<string>[];
 }
 
+/** Seconds a container has to stop after SIGTERM, when it is replaced or destroyed. */
+const STOP_GRACE_SECONDS = 10;
+
+/**
+ * The container's name: the stack's prefix, the service and a hash of every setting. A replacement
+ * runs for a moment next to the container it replaces, so it needs a name of its own; two
+ * containers of one service with the same settings never exist at once. Secret settings go into
+ * the hash, which says nothing of them, so the name itself is not secret.
+ */
+function containerName(run: ServiceRun, settings: Omit<docker.ContainerArgs, "name">): pulumi.Output<string> {
+  const { prefix, service } = run.args;
+  return pulumi.unsecret(pulumi.output(settings).apply((resolved) => `${prefix}-${service.slug}-${settingsHash(resolved)}`));
+}
+
+/** 8 hex digits of the SHA-256 of `value` as JSON with its keys sorted: the same settings give the same hash. */
+export function settingsHash(value: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+  return createHash("sha256").update(JSON.stringify(sorted(value))).digest("hex").slice(0, 8);
+}
+
 /** The container's settings: the RunSpec as the docker provider takes it, with the CIS 5.x settings. */
-function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume): docker.ContainerArgs {
+function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume): Omit<docker.ContainerArgs, "name"> {
   const { args, spec } = run;
   const s = args.service;
   return {
-    name: `${args.prefix}-${s.slug}`,
     image: pulled.imageId,
     user: spec.user,
     envs: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), ...run.secrets],
@@ -177,7 +198,11 @@ function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: dock
     logDriver: "json-file",
     logOpts: { "max-size": "10m", "max-file": "3" },
     labels: Object.entries<pulumi.Input<string>>({ ...run.labels, [LABELS.image]: args.image }).map(([label, value]) => ({ label, value })),
-    destroyGraceSeconds: 10,
-    mustRun: true,
+    destroyGraceSeconds: STOP_GRACE_SECONDS,
+    // Created, not started: ContainerStarted starts it, once the container it replaces is stopped.
+    start: false,
+    // The provider would wait for a created container to run, and on a refresh remove one that
+    // does not; whether it runs is ContainerStarted's to say.
+    mustRun: false,
   };
 }

@@ -198,7 +198,8 @@ export function containerReasons(oldState: PreviewState | undefined, newState: P
     if (label === LABELS.image || oldL[label] === newL[label]) continue;
     out.push(`label ${label} ${show(oldL[label])} -> ${show(newL[label])}`);
   }
-  const covered = new Set(["labels", "envs", "image", "ports", "deviceRequests", "gpus", "memory", "memorySwap", "cpuShares"]);
+  // The name is made of the other settings (components/serviceContainer.ts): a reason of its own says nothing new.
+  const covered = new Set(["labels", "envs", "image", "ports", "deviceRequests", "gpus", "memory", "memorySwap", "cpuShares", "name"]);
   for (const key of Object.keys({ ...oldState.inputs, ...newState.inputs }).sort()) {
     if (covered.has(key) || key.startsWith("__")) continue;
     if (JSON.stringify(oldState.inputs?.[key]) !== JSON.stringify(newState.inputs?.[key])) out.push(`${key} ${show(oldState.inputs?.[key])} -> ${show(newState.inputs?.[key])}`);
@@ -298,7 +299,8 @@ function containerChange(steps: readonly PreviewStep[]): ContainerChange | undef
   const ops = cSteps.map((s) => s.op);
   const op = ops.includes("replace") || (ops.includes("create-replacement") && ops.includes("delete-replaced")) || ops.includes("delete-replaced") ? "replace" : ops[0];
   const main = cSteps.find((s) => s.oldState && s.newState) ?? cSteps[0];
-  const name = String(stateOf(main)?.inputs?.name ?? nameFromUrn(main.urn));
+  // The container running now, when there is one: a replacement's name comes with its settings.
+  const name = String(main.oldState?.inputs?.name ?? stateOf(main)?.inputs?.name ?? nameFromUrn(main.urn));
   return { op, name, reasons: op === "create" ? ["new container"] : op === "delete" ? ["service removed from the stack"] : containerReasons(main.oldState, main.newState) };
 }
 

@@ -45,8 +45,8 @@ describe("faults: the fleet survives, end to end", function () {
     if (r.status !== 0) assert.fail(`pulumi up (${label}) exited ${r.status}\n${(r.diagnostics || r.stdout).split("\n").slice(-40).join("\n")}\n${r.stderr.split("\n").slice(-20).join("\n")}`);
     return r;
   };
-  /** Container name -> ID of every container of the stack, canaries included. */
-  const containers = () => Object.fromEntries(docker("ps", "-a", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").split("\n").filter(Boolean).map((l) => l.split(" ")));
+  /** Service -> container ID of every container of the stack, stopped ones and canaries included. */
+  const containers = () => ts.containers({ all: true });
   const outputs = () => ts.output<Record<string, { healthUrl: string; image: string; container: string }>>(dir, "services");
   const healthy = async () => {
     for (const [name, s] of Object.entries(outputs())) {
@@ -58,7 +58,7 @@ describe("faults: the fleet survives, end to end", function () {
   const waitHealthy = async (timeoutSeconds: number) => {
     const start = Date.now();
     for (;;) {
-      const states = Object.keys(containers()).map((n) => docker("inspect", "-f", "{{.State.Health.Status}}", n));
+      const states = Object.values(containers()).map((id) => docker("inspect", "-f", "{{.State.Health.Status}}", id));
       if (states.length === SERVICES.length && states.every((s) => s === "healthy")) return (Date.now() - start) / 1000;
       if (Date.now() - start > timeoutSeconds * 1000) assert.fail(`not every service healthy within ${timeoutSeconds}s: ${states.join(", ")}`);
       await new Promise((r) => setTimeout(r, 1000));
@@ -137,7 +137,7 @@ describe("faults: the fleet survives, end to end", function () {
     const unpinned = mustUp("unpin");
     assert.equal(imagesBuilt(unpinned.steps), 0, "unpinning builds nothing: the image is built already");
     const now = containers();
-    assert.deepEqual(Object.keys(now).filter((n) => now[n] !== before[n]), ["fleet-faults-central-error-bus"], "only the unpinned service's container is replaced");
+    assert.deepEqual(Object.keys(now).filter((n) => now[n] !== before[n]), ["CentralErrorBus"], "only the unpinned service's container is replaced");
     assert.notEqual(outputs().CentralErrorBus.image, image, "it runs what its source builds");
     assert.ok(registryHas(image), `${image}, the pin, is still in the registry`);
   });
@@ -168,7 +168,7 @@ describe("faults: the fleet survives, end to end", function () {
 
   it("comes back healthy after a power cut (every process of the engine and its containers killed), and the next up is a no-op", async () => {
     const before = containers();
-    const pids = Object.keys(before).map((n) => Number(docker("inspect", "-f", "{{.State.Pid}}", n)));
+    const pids = Object.values(before).map((id) => Number(docker("inspect", "-f", "{{.State.Pid}}", id)));
     assert.ok(pids.every((p) => p > 0 && fs.existsSync(`/proc/${p}`)), "every container runs before the cut");
     engine("poweroff", "docker");
     // SIGKILL is instant, the teardown of a killed process is not: give a loaded machine 15 s.
@@ -247,7 +247,8 @@ describe("faults: the fleet survives, end to end", function () {
     const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", STACK, "--non-interactive"], { cwd: dir, env, detached: true, stdio: "ignore" });
     const deadline = Date.now() + 300_000;
     for (;;) {
-      const now = containers();
+      // A replacement is created next to the container it replaces and started once that one stops.
+      const now = ts.containers();
       const replaced = Object.entries(before).filter(([n, id]) => now[n] && now[n] !== id);
       if (replaced.length >= 1) break;
       if (Date.now() > deadline) assert.fail("no container was replaced within 300 s");
@@ -259,14 +260,14 @@ describe("faults: the fleet survives, end to end", function () {
     results.recover = recovered.stdout.trim().split("\n");
     // A provider process the kill did not reach may still finish and remove its own canary, so
     // what must hold is that none is left and that recover names what it removed.
-    assert.deepEqual(Object.keys(containers()).filter((n) => n.includes("-canary-")), [], "no canary is left");
+    assert.deepEqual(Object.keys(containers()).filter((n) => n.includes(" canary ")), [], "no canary is left");
     // Every kill leaves the update's lock; what recover is for is the rest: a container the update
     // created but never recorded, a canary, or an operation the state still calls in flight.
     assert.match(recovered.stdout, /^recover: (removed container|removed health canary|cleared an interrupted \w+ of urn:|removed \S+, left by a state write)/m, `it says what it cleaned up besides the lock:\n${recovered.stdout}`);
     const r = mustUp("after-killed-up");
     assert.ok(r.steps.length > 0, "the rest of the update is carried out");
-    const after = containers();
-    assert.deepEqual(Object.keys(after).sort(), SERVICES.map((s) => `fleet-${STACK}-${s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}`).sort(), "one container per service: no duplicate, orphan or canary");
+    const after = docker("ps", "-a", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", `{{.Label "dev.fleet.service"}} {{.Label "dev.fleet.role"}} {{.State}}`).split("\n").filter(Boolean);
+    assert.deepEqual(after.sort(), SERVICES.map((s) => `${s}  running`).sort(), "one running container per service: no duplicate, orphan, stopped one or canary");
     await healthy();
     for (const [name, s] of Object.entries(outputs())) {
       const envs = docker("inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", s.container);

@@ -24,7 +24,8 @@ describe("pulumi up on the local stack, end to end", function () {
   let b = "";
   let ts: TestStack;
   const CEB = "services/central-error-bus";
-  const CEB_CONTAINER = `fleet-${STACK}-central-error-bus`;
+  /** The name of the container CentralErrorBus runs now (its name changes with each replacement). */
+  const cebContainer = () => services(a).CentralErrorBus.container;
 
   const pulumi = (cwd: string, ...args: string[]) => ts.pulumi(cwd, ...args);
   const docker = (...args: string[]) => {
@@ -39,11 +40,8 @@ describe("pulumi up on the local stack, end to end", function () {
     results[label] = { seconds: r.seconds, imagesBuilt: imagesBuilt(steps), changed: steps.length };
     return { ...r, steps, diagnostics: diagnostics(r.stdout) };
   };
-  const containerIds = () => {
-    const out = docker("ps", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", "{{.Names}} {{.ID}}").stdout.trim();
-    return Object.fromEntries(out ? out.split("\n").map((l) => l.split(" ")) : []);
-  };
-  const services = (cwd: string) => ts.output<Record<string, { healthUrl: string; image: string }>>(cwd, "services");
+  const containerIds = () => ts.containers();
+  const services = (cwd: string) => ts.output<Record<string, { healthUrl: string; image: string; container: string }>>(cwd, "services");
   const assertHealthy = async (cwd: string) => {
     const all = services(cwd);
     assert.equal(Object.keys(all).length, 10, "ten services on the local stack");
@@ -83,23 +81,26 @@ describe("pulumi up on the local stack, end to end", function () {
     // The local profile's PIDs limits: its CPU class for most services, its GPU class for the torch families'.
     const limits = JSON.parse(fs.readFileSync(path.join(a, "profiles/local.json"), "utf8")).limits;
     const catalog = buildCatalog();
+    const running = services(a);
     for (const s of catalog.services) {
-      const name = `fleet-${STACK}-${slugOf(s.name)}`;
+      const name = running[s.name].container;
+      assert.match(name, new RegExp(`^fleet-${STACK}-${slugOf(s.name)}-[0-9a-f]{8}$`), "named from the stack, the service and its settings");
       const user = docker("inspect", "-f", "{{.Config.User}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.PidsLimit}}", name).stdout.trim();
       assert.equal(user, `10001:10001 true ${(s.gpu ? limits.gpu : limits.cpu).pidsLimit}`, `${name}: user, read-only root, PIDs limit`);
     }
     // The up waited for each service's own probe; Docker's health check, which goes on watching,
     // agrees by its first probe (one interval after the start).
     const deadline = Date.now() + 30_000;
-    const states = () => catalog.services.map((s) => docker("inspect", "-f", "{{.State.Health.Status}}", `fleet-${STACK}-${slugOf(s.name)}`).stdout.trim());
+    const states = () => catalog.services.map((s) => docker("inspect", "-f", "{{.State.Health.Status}}", running[s.name].container).stdout.trim());
     while (states().some((h) => h !== "healthy") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(states(), catalog.services.map(() => "healthy"), "Docker's own health check");
     // State goes to the named volume at /data, the one writable place besides /tmp.
-    docker("exec", CEB_CONTAINER, "python3", "-c", "open('/data/probe', 'w').write('ok')");
-    assert.notEqual(ts.docker("exec", CEB_CONTAINER, "python3", "-c", "open('/opt/probe', 'w')").status, 0, "the root filesystem is read-only");
+    docker("exec", cebContainer(), "python3", "-c", "open('/data/probe', 'w').write('ok')");
+    assert.notEqual(ts.docker("exec", cebContainer(), "python3", "-c", "open('/opt/probe', 'w')").status, 0, "the root filesystem is read-only");
   });
 
   it("keeps a worker that does not answer its supervisor for 8 s (a model loading, a loaded machine) instead of killing it", async () => {
+    const CEB_CONTAINER = cebContainer();
     // The service's uvicorn workers: processes spawned by multiprocessing, not this probe itself.
     const workers = () =>
       docker("exec", CEB_CONTAINER, "python3", "-c", "import os\nfor p in os.listdir('/proc'):\n  try:\n    c = open(f'/proc/{p}/cmdline', 'rb').read()\n  except OSError:\n    continue\n  if p.isdigit() and b'--multiprocessing-fork' in c and p != str(os.getpid()): print(p)")
@@ -145,21 +146,21 @@ describe("pulumi up on the local stack, end to end", function () {
     assert.equal(imagesBuilt(r.steps), 1);
     const after = containerIds();
     for (const [name, id] of Object.entries(before)) {
-      if (name === CEB_CONTAINER) assert.notEqual(after[name], id, "CentralErrorBus has a new container");
+      if (name === "CentralErrorBus") assert.notEqual(after[name], id, "CentralErrorBus has a new container");
       else assert.equal(after[name], id, `${name} kept its container`);
     }
     await assertHealthy(b);
   });
 
   it("fails an up whose image never gets healthy, and leaves the running service running", async () => {
-    const before = containerIds()[CEB_CONTAINER];
+    const before = containerIds().CentralErrorBus;
     const main = path.join(b, CEB, "app/__main__.py");
     const good = fs.readFileSync(main, "utf8");
     fs.writeFileSync(main, "import time\n\n# Never listens: a build that passes but a service that never gets healthy.\ntime.sleep(10**6)\n");
     const r = up(b, "broken-up");
     assert.notEqual(r.status, 0, "the update fails");
     assert.match(r.diagnostics + r.stderr, /CentralErrorBus: image 127\.0\.0\.1:5000\/e2e\/central-error-bus@sha256:[0-9a-f]{64} did not report healthy on \/health within \d+s; the running container was left as it was/);
-    assert.equal(containerIds()[CEB_CONTAINER], before, "the running container was not touched");
+    assert.equal(containerIds().CentralErrorBus, before, "the running container was not touched");
     assert.equal(docker("ps", "-aq", "--filter", `label=dev.fleet.stack=${STACK}`, "--filter", "label=dev.fleet.role=canary").stdout.trim(), "", "the failed canary was removed");
     assert.deepEqual(JSON.parse((await get(services(b).CentralErrorBus.healthUrl)).body), { status: "ok" });
 

@@ -5,7 +5,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { fleetCache } from "../../cache";
 import { fleetEnv, runPulumi } from "../../cli/pulumi";
-import { TYPES } from "../../contract";
+import { CANARY_ROLE, LABELS, TYPES } from "../../contract";
 import { Ran, run, RunOptions } from "../../proc";
 import { jsonLines } from "../../review/preview";
 import { REPO } from "./project";
@@ -170,6 +170,12 @@ export interface TestStack {
   output<T>(cwd: string, name: string): T;
   /** `docker` on the suite's private engine. */
   docker(...args: string[]): Ran;
+  /**
+   * The stack's containers by service (a container is named after its settings too, so a
+   * replacement has another name): service name -> container ID, of the running ones, or with
+   * `all` of every one (a stopped or created one too). A canary is keyed `<service> canary <name>`.
+   */
+  containers(opts?: { all?: boolean }): Record<string, string>;
 }
 
 /**
@@ -200,5 +206,12 @@ export function testStack(dir: string, env: NodeJS.ProcessEnv, opts: { stack: st
     init: (cwd) => void mustPulumi(["stack", "init", opts.stack], { cwd, env }),
     output: <T>(cwd: string, name: string) => JSON.parse(mustPulumi(["stack", "output", name, "--json", "--stack", opts.stack], { cwd, env }).stdout) as T,
     docker: (...args) => run("docker", args, { cwd: dir, env: dockerEnv }),
+    containers: ({ all = false } = {}) => {
+      const format = `{{.Label "${LABELS.service}"}}\t{{.Label "${LABELS.role}"}}\t{{.Names}}\t{{.ID}}`;
+      const r = run("docker", ["ps", ...(all ? ["-a"] : []), "--filter", `label=${LABELS.stack}=${opts.stack}`, "--format", format], { cwd: dir, env: dockerEnv });
+      if (r.status !== 0) throw new Error(`docker ps: ${r.stderr}`);
+      const rows = r.stdout.split("\n").filter(Boolean).map((l) => l.split("\t"));
+      return Object.fromEntries(rows.map(([service, role, name, id]) => [role === CANARY_ROLE ? `${service} canary ${name}` : service, id]));
+    },
   };
 }

@@ -189,7 +189,7 @@ describe("the resource graph", function () {
         assert.equal(c.networkMode, undefined, `${why}: no host network`);
         assert.equal(c.pidMode ?? c.ipcMode ?? c.utsMode, undefined, why);
         assert.deepEqual(c.networksAdvanced.map((n: any) => n.name), [`fleet-${stack}`], why);
-        assert.match(c.name, new RegExp(`^fleet-${stack}-[a-z-]+$`), `${why}: named from the stack`);
+        assert.match(c.name, new RegExp(`^fleet-${stack}-[a-z-]+-[0-9a-f]{8}$`), `${why}: named from the stack, the service and its settings`);
         for (const p of c.ports) assert.ok(p.ip === bind && p.external >= 1024, why);
         assert.ok(c.volumes.every((v: any) => v.volumeName && !v.hostPath), `${why}: named volumes only, no host mounts`);
         assert.equal(c.removeVolumes, false, why);
@@ -231,6 +231,14 @@ describe("the resource graph", function () {
     assert.deepEqual(image(g)!.inputs, image(graphs.local)!.inputs, "with the inputs it has unpinned");
     assert.equal(g.of(IMAGE).length, graphs.local.of(IMAGE).length, "every family stays too");
     assert.equal(g.of(CONTAINER).length, 10);
+    // A replacement runs next to the container it replaces for a moment, so it has a name of its own;
+    // a container whose settings did not change keeps its name.
+    const names = (gr: typeof g) => Object.fromEntries(gr.of(CONTAINER).map((c) => [c.name, c.inputs.name as string]));
+    const [pinned, built] = [names(g), names(graphs.local)];
+    for (const [urnName, name] of Object.entries(pinned)) {
+      if (urnName.endsWith("central-error-bus-container")) assert.notEqual(name, built[urnName], "the pinned service's container is named anew");
+      else assert.equal(name, built[urnName], `${urnName} keeps its name`);
+    }
   });
 
   it("changes nothing of a container whose pin is the digest it runs already", async () => {

@@ -84,7 +84,8 @@ describe("the peers' bake and compose files", function () {
 
       it("runs every container with the program's user, environment, ports, healthcheck, limits and hardening", () => {
         for (const c of containers()) {
-          const slug = (c.inputs.name as string).slice(`${fleet.prefix}-`.length);
+          // The program's container is named after its settings too (`<prefix>-<slug>-<hash>`).
+          const slug = (c.inputs.name as string).slice(`${fleet.prefix}-`.length).replace(/-[0-9a-f]{8}$/, "");
           const s = compose.services[slug];
           assert.ok(s, `no compose service for ${c.inputs.name}`);
           assert.equal(s.user, c.inputs.user);

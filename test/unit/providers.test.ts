@@ -64,6 +64,8 @@ describe("dynamic providers", () => {
         'case "$1" in',
         `update) if [ -f '${bin}/fail' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi; echo "$4" ;;`,
         `exec) if [ -f '${bin}/unhealthy' ]; then echo "health: connection refused"; exit 1; fi ;;`,
+        `start) if [ -f '${bin}/nostart' ] && [ "$2" != old ]; then echo "Error response from daemon: port is already allocated" >&2; exit 1; fi; echo "$2" ;;`,
+        `stop) if [ -f '${bin}/gone' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi; echo "$4" ;;`,
         `inspect) cat '${bin}/state' 2>/dev/null || echo running ;;`,
         'logs) echo "Traceback: the service stopped" ;;',
         "esac",
@@ -81,7 +83,7 @@ describe("dynamic providers", () => {
   beforeEach(() => {
     taken = [];
     outcome = { reply: {} };
-    for (const f of ["calls", "fail", "unhealthy", "state"]) fs.rmSync(path.join(bin, f), { force: true });
+    for (const f of ["calls", "fail", "unhealthy", "state", "nostart", "gone"]) fs.rmSync(path.join(bin, f), { force: true });
   });
 
   const noChange = { changes: false, replaces: [], deleteBeforeReplace: false };
@@ -214,10 +216,11 @@ describe("dynamic providers", () => {
     });
   });
 
-  describe("ContainerStarted: a new container's PIDs limit and first healthy answer", () => {
+  describe("ContainerStarted: a container's PIDs limit, its handover from the one it replaces, its first healthy answer", () => {
     const PROBE = ["python", "/usr/local/lib/fleet/healthcheck.py"];
-    const state = (extra: object = {}) => ({ containerId: "c0ffee", service: "CentralErrorBus", limit: 512, dockerHost: HOST, probe: PROBE, timeoutSeconds: 1, ...extra });
-    const calls = () => fs.readFileSync(path.join(bin, "calls"), "utf8").split("\n").filter(Boolean);
+    const state = (extra: object = {}) => ({ containerId: "c0ffee", service: "CentralErrorBus", limit: 512, dockerHost: HOST, probe: PROBE, timeoutSeconds: 1, stopGraceSeconds: 10, ...extra });
+    const calls = () => fs.readFileSync(path.join(bin, "calls"), "utf8").split("\n").filter(Boolean).map((c) => c.replace(`${HOST}|`, ""));
+    const flag = (name: string, text = "") => fs.writeFileSync(path.join(bin, name), text);
     let savedPath: string | undefined;
 
     // The provider runs `docker` from the PATH of its environment: the stand-in goes first.
@@ -230,35 +233,78 @@ describe("dynamic providers", () => {
       else process.env.PATH = savedPath;
     });
 
-    it("is done again, by replacing itself, on a new container, limit or engine, and not for a new probe or timeout", async () => {
-      assert.deepEqual(await startedProvider.diff!("l", state(), state({ containerId: "beef" })), { changes: true, replaces: ["containerId"] });
-      assert.deepEqual(await startedProvider.diff!("l", state(), state({ limit: 1024 })), { changes: true, replaces: ["limit"] });
-      assert.deepEqual(await startedProvider.diff!("l", state(), state({ dockerHost: "ssh://fleet@pc2" })), { changes: true, replaces: ["dockerHost"] });
-      assert.deepEqual(await startedProvider.diff!("l", state(), state({ probe: ["true"], timeoutSeconds: 90 })), { changes: false, replaces: [] });
+    it("is done again by an update on a new container, limit or engine (which knows the old container), and not for a new probe, timeout or grace", async () => {
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ containerId: "beef" })), { changes: true, replaces: [] });
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ limit: 1024 })), { changes: true, replaces: [] });
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ dockerHost: "ssh://fleet@pc2" })), { changes: true, replaces: [] });
+      assert.deepEqual(await startedProvider.diff!("l", state(), state({ probe: ["true"], timeoutSeconds: 90, stopGraceSeconds: 3 })), { changes: false, replaces: [] });
     });
 
-    it("runs `docker update --pids-limit`, then the image's probe in the container, against the container's engine", async () => {
+    it("a first start: `docker update --pids-limit`, `docker start`, then the image's probe in the container, against the container's engine", async () => {
       const r = await startedProvider.create!(state());
       assert.deepEqual(r, { id: "c0ffee", outs: state() });
-      assert.deepEqual(calls(), [`${HOST}|update --pids-limit 512 c0ffee`, `${HOST}|exec c0ffee ${PROBE.join(" ")}`]);
+      assert.equal(fs.readFileSync(path.join(bin, "calls"), "utf8").split("\n")[0], `${HOST}|update --pids-limit 512 c0ffee`);
+      assert.deepEqual(calls(), ["update --pids-limit 512 c0ffee", "start c0ffee", `exec c0ffee ${PROBE.join(" ")}`]);
     });
 
-    it("fails naming the limit, the container and the engine's reason", async () => {
-      fs.writeFileSync(path.join(bin, "fail"), "");
-      await assert.rejects(startedProvider.create!(state()), (e: Error) => e.message === "fleet: could not set the PIDs limit 512 on container c0ffee: Error response from daemon: No such container: c0ffee");
+    it("a handover: the new container limited first, then the old one stopped with its grace, and only then the new one started and probed", async () => {
+      const r = await startedProvider.update!("old", state({ containerId: "old" }), state());
+      assert.deepEqual(r, { outs: state() });
+      assert.deepEqual(calls(), ["update --pids-limit 512 c0ffee", "stop --time 10 old", "start c0ffee", `exec c0ffee ${PROBE.join(" ")}`]);
     });
 
-    it("probes again until the timeout, then fails with the probe's answer and the container's output", async () => {
-      fs.writeFileSync(path.join(bin, "unhealthy"), "");
-      await assert.rejects(startedProvider.create!(state()), (e: Error) => e.message === "fleet: CentralErrorBus: its new container c0ffee did not answer healthy within 1s (state: running), although its canary did; see `docker logs`. Last health check and output:\nhealth: connection refused\nTraceback: the service stopped");
-      assert.ok(calls().filter((c) => c.includes("|exec ")).length >= 3, "probed more than once in its second");
+    it("a new limit on the same container stops nothing", async () => {
+      await startedProvider.update!("c0ffee", state({ limit: 256 }), state());
+      assert.ok(!calls().some((c) => c.startsWith("stop")), calls().join("\n"));
+    });
+
+    it("an old container already gone is as good as stopped", async () => {
+      flag("gone");
+      await startedProvider.update!("old", state({ containerId: "old" }), state());
+      assert.deepEqual(calls().slice(-2), ["start c0ffee", `exec c0ffee ${PROBE.join(" ")}`]);
+    });
+
+    it("fails naming the limit, the container and the engine's reason, before it stops anything", async () => {
+      flag("fail");
+      await assert.rejects(startedProvider.update!("old", state({ containerId: "old" }), state()), (e: Error) => e.message === "fleet: could not set the PIDs limit 512 on container c0ffee: Error response from daemon: No such container: c0ffee");
+      assert.ok(!calls().some((c) => c.startsWith("stop")), calls().join("\n"));
+    });
+
+    it("a new container that does not answer is stopped and the old one started again, and the error says so with the probe's answer and the output", async () => {
+      flag("unhealthy");
+      await assert.rejects(
+        startedProvider.update!("old", state({ containerId: "old" }), state()),
+        (e: Error) =>
+          e.message ===
+          "fleet: CentralErrorBus: its new container c0ffee did not answer healthy within 1s (state: running), although its canary did; see `docker logs c0ffee`; the container it replaces (old) was started again. Last health check and output:\nhealth: connection refused\nTraceback: the service stopped",
+      );
+      assert.ok(calls().filter((c) => c.startsWith("exec ")).length >= 3, "probed more than once in its second");
+      assert.deepEqual(calls().slice(-2), ["stop --time 1 c0ffee", "start old"]);
+    });
+
+    it("a new container that does not start gives the service back to the old one", async () => {
+      flag("nostart");
+      await assert.rejects(startedProvider.update!("old", state({ containerId: "old" }), state()), /^Error: fleet: CentralErrorBus: its new container c0ffee did not start: Error response from daemon: port is already allocated; the container it replaces \(old\) was started again$/);
+      assert.deepEqual(calls().slice(-1), ["start old"]);
     });
 
     it("stops waiting as soon as the container is no longer running", async () => {
-      fs.writeFileSync(path.join(bin, "unhealthy"), "");
-      fs.writeFileSync(path.join(bin, "state"), "exited\n");
+      flag("unhealthy");
+      flag("state", "exited\n");
       await assert.rejects(startedProvider.create!(state({ timeoutSeconds: 60 })), /within 60s \(state: exited\)/);
-      assert.equal(calls().filter((c) => c.includes("|exec ")).length, 1);
+      assert.equal(calls().filter((c) => c.startsWith("exec ")).length, 1);
+    });
+
+    it("a refresh reads a container that no longer runs as none started, so that the drift check shows it and the next update starts it", async () => {
+      assert.deepEqual(await startedProvider.read!("c0ffee", state()), { id: "c0ffee", props: state() });
+      flag("state", "exited\n");
+      const stopped = await startedProvider.read!("c0ffee", state());
+      assert.deepEqual(stopped, { id: "c0ffee", props: state({ containerId: "" }) });
+      assert.deepEqual(await startedProvider.diff!("c0ffee", stopped.props as never, state()), { changes: true, replaces: [] });
+      fs.rmSync(path.join(bin, "calls"));
+      await startedProvider.update!("c0ffee", stopped.props as never, state());
+      assert.ok(!calls().some((c) => c.startsWith("stop")), "nothing to stop");
+      assert.ok(calls().includes("start c0ffee"));
     });
   });
 
@@ -271,7 +317,6 @@ describe("dynamic providers", () => {
       ["ScanGate", gateProvider, fc.record({ service: two("A", "B"), image: two(image("a"), image("b")), severity: two("HIGH", "LOW"), failOnUnfixed: fc.boolean(), dbDir: two("", "/db"), allowlist: two([], [{ id: "CVE-1" }]), dockerHost: two(HOST, "ssh://x") })],
       ["ImageSbom", sbomProvider, fc.record({ image: two(image("a"), image("b")), dockerHost: two(HOST, "ssh://x") })],
       ["InventoryReport", reportProvider, fc.record({ url: two("http://a/sbom", "http://b/sbom"), service: two("A", "B"), machine: two("local", "pc2"), stack: two("s", "t"), image: two(image("a"), image("b")), inputs: two("x", "y"), commit: two("c", "d"), dockerHost: two(HOST, "ssh://x"), delivered: two(true, false) })],
-      ["ContainerStarted", startedProvider, fc.record({ containerId: two("a", "b"), limit: two(512, 1024), dockerHost: two(HOST, "ssh://x"), probe: two(["a"], ["b"]), timeoutSeconds: two(1, 2) })],
     ];
 
     for (const [name, provider, states] of cases) {

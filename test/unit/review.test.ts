@@ -24,7 +24,8 @@ describe("review", () => {
       inputs: { envs, ports: [{ ip: "127.0.0.5", external: 7150, internal: 7150 }], memory: 256, labels: [{ label: "dev.fleet.image", value: `r/x@sha256:${"a".repeat(64)}` }], ...over },
     });
     it("names each env key whose value changes, old -> new, and keys added or removed", () => {
-      const reasons = containerReasons(container(["OMP_NUM_THREADS=16", "A=1", "GONE=x"]), container(["OMP_NUM_THREADS=12", "A=1", "NEW=y"]));
+      // The name follows the settings (a hash of them): the settings that moved are the reasons.
+      const reasons = containerReasons(container(["OMP_NUM_THREADS=16", "A=1", "GONE=x"], { name: "fleet-x-1234abcd" }), container(["OMP_NUM_THREADS=12", "A=1", "NEW=y"], { name: UNKNOWN }));
       assert.deepEqual(reasons, ["env GONE removed (was x)", "env NEW added (y)", "OMP_NUM_THREADS 16 -> 12"]);
     });
     it("reviews the plain env of a container with secrets, and counts the secret entries without their text", () => {
