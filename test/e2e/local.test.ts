@@ -141,6 +141,7 @@ describe("pulumi up on the local stack, end to end", function () {
     for (const s of steps) assert.match(s.urn, /central-error-bus/, `only CentralErrorBus changes, but ${s.op} ${s.urn}`);
     assert.ok(steps.some((s) => s.type === "docker-build:index:Image"), "its image is rebuilt");
     assert.ok(steps.some((s) => s.type === "docker:index/container:Container"), "its container is replaced");
+    const since = Math.floor(Date.now() / 1000);
     const r = up(b, "one-service-up");
     if (r.status !== 0) fail("pulumi up", r);
     assert.equal(imagesBuilt(r.steps), 1);
@@ -149,6 +150,14 @@ describe("pulumi up on the local stack, end to end", function () {
       if (name === "CentralErrorBus") assert.notEqual(after[name], id, "CentralErrorBus has a new container");
       else assert.equal(after[name], id, `${name} kept its container`);
     }
+    // The handover, as the engine saw it: the new container was created while the old one ran, and
+    // started only once the old one had stopped; the old one was removed after that.
+    const events = docker("events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000) + 1), "--filter", "type=container", "--filter", `label=dev.fleet.stack=${STACK}`, "--filter", "label=dev.fleet.service=CentralErrorBus", "--format", '{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "dev.fleet.role"}}')
+      .stdout.split("\n")
+      .map((l) => l.trim().split(" "))
+      .filter(([action, id, role]) => !role && (id.startsWith(after.CentralErrorBus) || id.startsWith(before.CentralErrorBus)) && ["create", "start", "die", "destroy"].includes(action))
+      .map(([action, id]) => `${action} ${id.startsWith(after.CentralErrorBus) ? "new" : "old"}`);
+    assert.deepEqual(events, ["create new", "die old", "start new", "destroy old"], "create next to the running one, stop it, start the new one, remove the old one");
     await assertHealthy(b);
   });
 

@@ -148,4 +148,19 @@ describe("fleet review and the policy pack, end to end", function () {
       else assert.equal(after[name], id, `${name} kept its container`);
     }
   });
+
+  it("a container stopped by hand is drift (the drift check's preview fails), and up --refresh starts that same container again", () => {
+    const before = containerIds();
+    const stopped = ts.docker("stop", before.CentralErrorBus);
+    if (stopped.status !== 0) fail("docker stop", stopped);
+    const drift = pulumi("preview", "--refresh", "--expect-no-changes", "--json");
+    assert.notEqual(drift.status, 0, "the drift check fails");
+    const changed = changedSteps(drift.stdout).filter((s) => !["refresh"].includes(s.op)).map((s) => `${s.op} ${s.urn.split("::").pop()}`);
+    assert.deepEqual(changed, ["update fleet-central-error-bus-started"], "what it shows is the service's start");
+    const r = pulumi("up", "--yes", "--skip-preview", "--refresh", "--json");
+    if (r.status !== 0) fail("pulumi up --refresh", r);
+    assert.deepEqual(containerIds(), before, "the same containers run, the stopped one started again");
+    const quiet = pulumi("preview", "--refresh", "--expect-no-changes");
+    if (quiet.status !== 0) fail("the drift check after the up", quiet);
+  });
 });
