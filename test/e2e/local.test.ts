@@ -154,6 +154,7 @@ describe("pulumi up on the local stack, end to end", function () {
     // started only once the old one had stopped; the old one was removed after that.
     const events = docker("events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000) + 1), "--filter", "type=container", "--filter", `label=dev.fleet.stack=${STACK}`, "--filter", "label=dev.fleet.service=CentralErrorBus", "--format", '{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "dev.fleet.role"}}')
       .stdout.split("\n")
+      .filter((l) => l.trim())
       .map((l) => l.trim().split(" "))
       .filter(([action, id, role]) => !role && (id.startsWith(after.CentralErrorBus) || id.startsWith(before.CentralErrorBus)) && ["create", "start", "die", "destroy"].includes(action))
       .map(([action, id]) => `${action} ${id.startsWith(after.CentralErrorBus) ? "new" : "old"}`);
