@@ -114,7 +114,13 @@ export class ServiceContainer extends pulumi.ComponentResource {
    */
   private container(name: string, run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume, canary: HealthCanary): docker.Container {
     const settings = containerArgs(run, pulled, volume);
-    return new docker.Container(`${name}-container`, { ...settings, name: containerName(run, settings) }, { ...this.child, dependsOn: [canary, ...(run.args.gates ?? [])] });
+    // The Docker provider asks for delete-before-replace (a fixed name cannot be held twice); this
+    // name is not fixed, and false says so to the engine, which then creates first.
+    return new docker.Container(
+      `${name}-container`,
+      { ...settings, name: containerName(run, settings) },
+      { ...this.child, deleteBeforeReplace: false, dependsOn: [canary, ...(run.args.gates ?? [])] },
+    );
   }
 
   /** The container's start: its PIDs limit (CIS 5.29), the handover from the container it replaces, its first healthy answer. */
