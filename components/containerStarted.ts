@@ -104,10 +104,20 @@ async function handOver(inputs: StartedInputs, previous: string | undefined): Pr
   }
 }
 
-/** Starts the container that was running before, and says so for the error it ends. */
+/** What a container given back its service after a failed handover has added to its name. */
+export const KEPT_SUFFIX = "-kept";
+
+/**
+ * Starts the container that was running before, and says so for the error it ends. It keeps
+ * serving until a handover succeeds (the engine removes it, by ID, only then), so it gives up its
+ * name: that name is its settings', and a container with those settings (a rollback to the image it
+ * runs) must be able to take it.
+ */
 async function restore(docker: Docker, previous: string | undefined): Promise<string> {
   if (!previous) return "";
   const back = await docker("start", previous);
+  const name = (await docker("inspect", "-f", "{{.Name}}", previous)).out.replace(/^\//, "");
+  if (name && !name.endsWith(KEPT_SUFFIX)) await docker("rename", previous, `${name}${KEPT_SUFFIX}`);
   return back.ok ? `; the container it replaces (${previous.slice(0, 12)}) was started again` : `; the container it replaces (${previous.slice(0, 12)}) could not be started again: ${back.err}`;
 }
 
