@@ -28,11 +28,8 @@ interface StartedInputs {
   readonly dockerHost: string;
   readonly probe: readonly string[];
   readonly timeoutSeconds: number;
-  readonly stopGraceSeconds?: number;
+  readonly stopGraceSeconds: number;
 }
-
-/** Seconds a container being replaced has, when a state written before the input existed does not say. */
-const DEFAULT_STOP_GRACE_SECONDS = 10;
 
 /**
  * Starts a service's container, and hands the service over to it when it replaces another.
@@ -85,7 +82,7 @@ async function handOver(inputs: StartedInputs, previous: string | undefined): Pr
   const limited = await docker("update", "--pids-limit", String(inputs.limit), id);
   if (!limited.ok) throw new Error(`fleet: could not set the PIDs limit ${inputs.limit} on container ${short}: ${limited.err}`);
   if (previous) {
-    const stopped = await docker("stop", "--time", String(inputs.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS), previous);
+    const stopped = await docker("stop", "--time", String(inputs.stopGraceSeconds), previous);
     // Gone already (removed by hand, or by an update that was cut short) is as good as stopped.
     if (!stopped.ok && !/no such container/i.test(stopped.err)) throw new Error(`fleet: ${inputs.service}: could not stop its running container ${previous.slice(0, 12)} to hand over to ${short}: ${stopped.err}`);
   }
@@ -105,7 +102,7 @@ async function handOver(inputs: StartedInputs, previous: string | undefined): Pr
 }
 
 /** What a container given back its service after a failed handover has added to its name. */
-export const KEPT_SUFFIX = "-kept";
+const KEPT_SUFFIX = "-kept";
 
 /**
  * Starts the container that was running before, and says so for the error it ends. It keeps

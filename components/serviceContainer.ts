@@ -160,7 +160,7 @@ function containerName(run: ServiceRun, settings: Omit<docker.ContainerArgs, "na
 }
 
 /** 8 hex digits of the SHA-256 of `value` as JSON with its keys sorted: the same settings give the same hash. */
-export function settingsHash(value: unknown): string {
+function settingsHash(value: unknown): string {
   const sorted = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(sorted) : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
   return createHash("sha256").update(JSON.stringify(sorted(value))).digest("hex").slice(0, 8);
