@@ -14,7 +14,7 @@ export const LABELS = {
   machine: "dev.fleet.machine",
   /** The service a container, its volume or its canary belongs to. */
   service: "dev.fleet.service",
-  /** `canary` on a canary container (see CANARY_ROLE). */
+  /** What a container that is not a service's own is: a canary of the service (CANARY_ROLE), or the stack's ports (PORTS_ROLE). */
   role: "dev.fleet.role",
   /** The `repo@sha256:` reference a container runs. */
   image: "dev.fleet.image",
@@ -28,6 +28,9 @@ export const LABELS = {
 
 /** The value of LABELS.role on a canary container. */
 export const CANARY_ROLE = "canary";
+
+/** The value of LABELS.role on the container that publishes the stack's host ports (components/stackPorts.ts). */
+export const PORTS_ROLE = "ports";
 
 /** The module of the fleet's dynamic resources: their type is `pulumi-nodejs:dynamic/fleet:<name>`. */
 export const DYNAMIC_MODULE = "fleet";
@@ -60,6 +63,8 @@ export const TYPES = {
   serviceImage: "fleet:images:ServiceImage",
   /** A service's container and what comes with it (components/serviceContainer.ts). */
   serviceContainer: "fleet:containers:ServiceContainer",
+  /** The stack's host ports (components/stackPorts.ts). */
+  stackPorts: "fleet:containers:StackPorts",
   /** A running container (the docker provider). */
   container: "docker:index/container:Container",
   /** A pulled image (the docker provider). */

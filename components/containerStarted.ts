@@ -32,19 +32,19 @@ interface StartedInputs {
 }
 
 /**
- * Starts a service's container, and hands the service over to it when it replaces another.
+ * Starts a container, and hands its service over to it when it replaces another.
  *
- * The host ports are the service's address, and two running containers cannot hold them. So the
- * Docker provider only creates the new container (next to the running one, under its own name),
- * and this step does the rest in one go: it sets the PIDs limit (CIS 5.29, which the provider's
- * Container has no input for; `docker update` keeps it in the host config), stops the old
- * container, starts the new one and waits for its first healthy answer (components/readiness.ts).
- * The service is unreachable only between that stop and that answer; everything slow (the
- * canary, the pull, the create, the network) happened before the stop, and removing the old
- * container happens after, when the engine deletes what was replaced.
+ * A service's address is its alias on the stack network, which the stack's ports
+ * (components/stackPorts.ts) pass every connection to, so a replacement and the container it
+ * replaces can run at once. The Docker provider only creates the new container (next to the
+ * running one, under its own name), and this step does the rest in one go: it sets the PIDs limit
+ * (CIS 5.29, which the provider's Container has no input for; `docker update` keeps it in the host
+ * config), starts the new container, waits for its first healthy answer
+ * (components/readiness.ts) and only then stops the old one. Removing the old container happens
+ * after, when the engine deletes what was replaced.
  *
- * A new container that does not start or answer is stopped, and the old one started again,
- * before the update fails: the service keeps running what it ran.
+ * A new container that does not start or answer is stopped, and the old one keeps the service
+ * before the update fails: the service keeps running what it ran, and was never down.
  *
  * A dynamic provider, run from the project's code (components/dynamic.ts) in the provider process
  * all dynamic resources share: it never blocks that process.
@@ -74,30 +74,30 @@ export const startedProvider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** Sets the limit on `inputs.containerId`, stops `previous` (if any), starts the new container and waits for it to answer. */
+/** Sets the limit on `inputs.containerId`, starts it, waits for it to answer, and stops `previous` (if any). */
 async function handOver(inputs: StartedInputs, previous: string | undefined): Promise<void> {
   const docker = dockerOn(inputs.dockerHost);
   const id = inputs.containerId;
   const short = id.slice(0, 12);
   const limited = await docker("update", "--pids-limit", String(inputs.limit), id);
   if (!limited.ok) throw new Error(`fleet: could not set the PIDs limit ${inputs.limit} on container ${short}: ${limited.err}`);
-  if (previous) {
-    const stopped = await docker("stop", "--time", String(inputs.stopGraceSeconds), previous);
-    // Gone already (removed by hand, or by an update that was cut short) is as good as stopped.
-    if (!stopped.ok && !/no such container/i.test(stopped.err)) throw new Error(`fleet: ${inputs.service}: could not stop its running container ${previous.slice(0, 12)} to hand over to ${short}: ${stopped.err}`);
-  }
   const started = await docker("start", id);
   if (!started.ok) {
-    const back = await restore(docker, previous);
+    const back = await keep(docker, previous);
     throw new Error(`fleet: ${inputs.service}: its new container ${short} did not start: ${started.err}${back}`);
   }
   const ready = await firstHealthy(docker, id, inputs.probe, inputs.timeoutSeconds);
   if (!ready.healthy) {
     await docker("stop", "--time", "1", id);
-    const back = await restore(docker, previous);
+    const back = await keep(docker, previous);
     throw new Error(
       `fleet: ${inputs.service}: its new container ${short} did not answer healthy within ${inputs.timeoutSeconds}s (state: ${ready.state}), although its canary did; see \`docker logs ${short}\`${back}. Last health check and output:\n${ready.probe}\n${ready.logs}`.trim(),
     );
+  }
+  if (previous) {
+    const stopped = await docker("stop", "--time", String(inputs.stopGraceSeconds), previous);
+    // Gone already (removed by hand, or by an update that was cut short) is as good as stopped.
+    if (!stopped.ok && !/no such container/i.test(stopped.err)) throw new Error(`fleet: ${inputs.service}: its new container ${short} answers, but the container it replaces (${previous.slice(0, 12)}) did not stop: ${stopped.err}`);
   }
 }
 
@@ -105,17 +105,17 @@ async function handOver(inputs: StartedInputs, previous: string | undefined): Pr
 const KEPT_SUFFIX = "-kept";
 
 /**
- * Starts the container that was running before, and says so for the error it ends. It keeps
- * serving until a handover succeeds (the engine removes it, by ID, only then), so it gives up its
- * name: that name is its settings', and a container with those settings (a rollback to the image it
- * runs) must be able to take it.
+ * Keeps the service on the container that was running before (started, should it have stopped),
+ * and says so for the error it ends. It serves until a handover succeeds (the engine removes it,
+ * by ID, only then), so it gives up its name: that name is its settings', and a container with
+ * those settings (a rollback to the image it runs) must be able to take it.
  */
-async function restore(docker: Docker, previous: string | undefined): Promise<string> {
+async function keep(docker: Docker, previous: string | undefined): Promise<string> {
   if (!previous) return "";
   const back = await docker("start", previous);
   const name = (await docker("inspect", "-f", "{{.Name}}", previous)).out.replace(/^\//, "");
   if (name && !name.endsWith(KEPT_SUFFIX)) await docker("rename", previous, `${name}${KEPT_SUFFIX}`);
-  return back.ok ? `; the container it replaces (${previous.slice(0, 12)}) was started again` : `; the container it replaces (${previous.slice(0, 12)}) could not be started again: ${back.err}`;
+  return back.ok ? `; the container it replaces (${previous.slice(0, 12)}) keeps the service` : `; the container it replaces (${previous.slice(0, 12)}) could not be started again: ${back.err}`;
 }
 
 /** A container started, and handed the service over to when it replaces another. */

@@ -14,6 +14,7 @@ import { ImageSbom } from "./imageSbom";
 import { InventoryReport } from "./inventoryReport";
 import { ScanGate } from "./scanGate";
 import { ServiceContainer } from "./serviceContainer";
+import { StackPorts } from "./stackPorts";
 import { ImageBuildArgs } from "./images";
 import { ServiceImage } from "./serviceImage";
 import { StackImages } from "./stackImages";
@@ -80,7 +81,9 @@ export class Fleet extends pulumi.ComponentResource {
       images.set(s.name, image);
       running.set(s.name, this.runService(name, args, engine, s, image.runs));
     }
-    const services = pulumi.all(this.reportServices(name, args, images, running));
+    // A partial update keeps the stack's ports as they are (it does not target them).
+    const ports = partial || fleet.services.length === 0 ? undefined : this.ports(name, args, engine, sources!, [...running.values()].map((r) => r.container));
+    const services = pulumi.all(this.reportServices(name, args, images, running, ports));
     const runs = pulumi.all(Object.fromEntries([...images].map(([service, image]) => [service, image.runs])));
 
     if (partial) {
@@ -129,6 +132,21 @@ export class Fleet extends pulumi.ComponentResource {
       { ...this.child, provider },
     );
     return { provider, network, labels };
+  }
+
+  /** The stack's host ports, run on the root family's image (or the first service's, on a stack that has no family image). */
+  private ports(name: string, args: FleetArgs, engine: Engine, sources: ImageSources, services: readonly ServiceContainer[]): StackPorts {
+    const { fleet } = args;
+    const root = fleet.rootFamily;
+    const first = fleet.services[0].image;
+    // A stack that builds no family and takes no stack's images runs pinned images only.
+    const image = sources.families.get(root) ?? sources.fromStack?.family(root) ?? (first.kind === "pinned" ? first.ref : undefined);
+    if (!image) throw new Error(`fleet: stack ${fleet.stack} has no image to run its ports on: it builds no family image, takes no stack's images and ${fleet.services[0].name} is not pinned`);
+    return new StackPorts(
+      `${name}-ports`,
+      { services: fleet.services, image, prefix: fleet.prefix, network: engine.network.name, bindAddress: fleet.bindAddress, dockerHost: fleet.dockerHost, labels: engine.labels, after: services },
+      { ...this.child, provider: engine.provider },
+    );
   }
 
   /** What service images are made from: the build settings, the shared service Dockerfile, the family images, and the stack that builds them (fleet:imagesFrom). */
@@ -193,19 +211,19 @@ export class Fleet extends pulumi.ComponentResource {
   }
 
   /** What each service exports, once the ObservabilityCenter (plan phase 5) is told of its healthy digest. */
-  private reportServices(name: string, args: FleetArgs, images: ReadonlyMap<string, ServiceImages>, running: ReadonlyMap<string, RunningService>): Record<string, pulumi.Output<ServiceOutput>> {
+  private reportServices(name: string, args: FleetArgs, images: ReadonlyMap<string, ServiceImages>, running: ReadonlyMap<string, RunningService>, ports: StackPorts | undefined): Record<string, pulumi.Output<ServiceOutput>> {
     const { fleet } = args;
     const center = fleet.services.find((s) => s.name === OBSERVABILITY_CENTER);
     const services: Record<string, pulumi.Output<ServiceOutput>> = {};
     for (const s of fleet.services.filter((x) => running.has(x.name))) {
-      const reported = center ? this.inventoryReport(name, args, s, images.get(s.name)!.built, running, center) : pulumi.output(`no ${OBSERVABILITY_CENTER} on this stack`);
+      const reported = center ? this.inventoryReport(name, args, s, images.get(s.name)!.built, running, center, ports) : pulumi.output(`no ${OBSERVABILITY_CENTER} on this stack`);
       services[s.name] = serviceOutput(s, running.get(s.name)!, reported);
     }
     return services;
   }
 
-  /** Tells the ObservabilityCenter a service's digest and SBOM once its container is healthy; resolves to what became of it. */
-  private inventoryReport(name: string, args: FleetArgs, s: ResolvedService, built: pulumi.Output<string> | undefined, running: ReadonlyMap<string, RunningService>, center: ResolvedService): pulumi.Output<string> {
+  /** Tells the ObservabilityCenter (through the stack's ports) a service's digest and SBOM once its container is healthy; resolves to what became of it. */
+  private inventoryReport(name: string, args: FleetArgs, s: ResolvedService, built: pulumi.Output<string> | undefined, running: ReadonlyMap<string, RunningService>, center: ResolvedService, ports: StackPorts | undefined): pulumi.Output<string> {
     const { fleet } = args;
     const { container, sbom } = running.get(s.name)!;
     const sent = new InventoryReport(
@@ -221,7 +239,7 @@ export class Fleet extends pulumi.ComponentResource {
         dockerHost: fleet.dockerHost,
       },
       // The center's container, when this update runs it (a partial update may not: it is running already).
-      { ...this.child, dependsOn: [container, sbom, ...(running.has(center.name) ? [running.get(center.name)!.container] : [])] },
+      { ...this.child, dependsOn: [container, sbom, ...(running.has(center.name) ? [running.get(center.name)!.container] : []), ...(ports ? [ports] : [])] },
     );
     return pulumi.all([sent.delivered, sent.error]).apply(([ok, error]) => (ok ? "delivered" : `failed: ${error}; sent again on the next up`));
   }

@@ -17,7 +17,7 @@ export interface ServiceContainerArgs {
   readonly prefix: string;
   /** The stack's user-defined network (CIS 5.30). */
   readonly network: pulumi.Input<string>;
-  /** Host interface the ports are bound to (CIS 5.14). */
+  /** Host interface the stack's ports are bound to (components/stackPorts.ts), which the health URL names. */
   readonly bindAddress: string;
   /** Docker host of the provider, which the canary and the container's start use too. */
   readonly dockerHost: string;
@@ -36,15 +36,16 @@ export interface ServiceContainerArgs {
  * One service's container: the image pulled by digest, a named data volume that a replacement
  * never deletes, a canary that proves a new image healthy with the container's own settings before
  * the running container is replaced, the container itself with the CIS 5.x settings (created next
- * to the one it replaces, under a name of its own), and its start (its PIDs limit, the handover from
- * the container it replaces, its first healthy answer).
+ * to the one it replaces, under a name of its own, on the stack network under the service's alias,
+ * where the stack's ports reach it), and its start (its PIDs limit, its first healthy answer, the
+ * handover from the container it replaces).
  */
 export class ServiceContainer extends pulumi.ComponentResource {
   /** The container's name. */
   public readonly containerName: pulumi.Output<string>;
   /** The `repo@sha256:` reference the container runs. */
   public readonly image: pulumi.Output<string>;
-  /** URL of the /health endpoint on the host. */
+  /** URL of the /health endpoint on the host, through the stack's ports. */
   public readonly healthUrl: pulumi.Output<string>;
   /** The options every child starts from. */
   private readonly child: pulumi.CustomResourceOptions = { parent: this };
@@ -109,8 +110,8 @@ export class ServiceContainer extends pulumi.ComponentResource {
 
   /**
    * The container, created or replaced only after its canary and gates passed. A replacement is
-   * created next to the running container and not started: its start (ContainerStarted) stops the
-   * old one and starts it, and the old one is removed once the update has replaced it.
+   * created next to the running container and not started: its start (ContainerStarted) starts it
+   * and stops the old one once it answers, and the old one is removed once the update has replaced it.
    */
   private container(name: string, run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume, canary: HealthCanary): docker.Container {
     const settings = containerArgs(run, pulled, volume);
@@ -174,7 +175,8 @@ function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: dock
     image: pulled.imageId,
     user: spec.user,
     envs: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), ...run.secrets],
-    ports: [s.ports.service, s.ports.health].map((port) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
+    // No host ports: the stack's ports (components/stackPorts.ts) reach the service by its alias,
+    // so a replacement can run next to the container it replaces.
     networksAdvanced: [{ name: args.network, aliases: [s.slug] }],
     healthcheck: {
       tests: [...spec.health.test],
@@ -205,7 +207,7 @@ function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: dock
     logOpts: { "max-size": "10m", "max-file": "3" },
     labels: Object.entries<pulumi.Input<string>>({ ...run.labels, [LABELS.image]: args.image }).map(([label, value]) => ({ label, value })),
     destroyGraceSeconds: STOP_GRACE_SECONDS,
-    // Created, not started: ContainerStarted starts it, once the container it replaces is stopped.
+    // Created, not started: ContainerStarted starts it and hands the service over to it.
     start: false,
     // The provider would wait for a created container to run, and on a refresh remove one that
     // does not; whether it runs is ContainerStarted's to say.

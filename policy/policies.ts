@@ -1,6 +1,6 @@
 import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { buildCatalog } from "../catalog/catalog";
-import { BUILD_ARGS, LABELS, TYPES } from "../contract";
+import { BUILD_ARGS, LABELS, PORTS_ROLE, TYPES } from "../contract";
 import { profileSchema } from "../profiles/schema";
 
 /*
@@ -28,6 +28,12 @@ export function isPinned(image: unknown): boolean {
 export function serviceOf(props: Record<string, any>): string | undefined {
   const labels: { label?: string; value?: string }[] = props.labels ?? [];
   return labels.find((l) => l.label === LABELS.service)?.value;
+}
+
+/** A container's LABELS.role: a canary's, or the stack's ports'. */
+function roleOf(props: Record<string, any>): string | undefined {
+  const labels: { label?: string; value?: string }[] = props.labels ?? [];
+  return labels.find((l) => l.label === LABELS.role)?.value;
 }
 
 /** Runs `check` on containers only, with their props and the report function. */
@@ -231,9 +237,10 @@ export function publishOnChosenInterface(facts: StackFacts): ResourceValidationP
 /** Every container gets the machine profile's settings (the plan's hardware-aware defaults). */
 export const profileEnvPresent: ResourceValidationPolicy = {
   name: "profile-env-present",
-  description: `Containers receive every profile setting: ${PROFILE_ENV_KEYS.join(", ")}.`,
+  description: `Containers receive every profile setting: ${PROFILE_ENV_KEYS.join(", ")} (all but the stack's ports, which run no service).`,
   enforcementLevel: "mandatory",
   validateResource: onContainers((p, report) => {
+    if (roleOf(p) === PORTS_ROLE) return;
     const keys = new Set(((p.envs ?? []) as string[]).map((e) => e.slice(0, e.indexOf("=") < 0 ? e.length : e.indexOf("="))));
     const missing = PROFILE_ENV_KEYS.filter((k) => !keys.has(k));
     if (missing.length) report(`${who(p)}: environment lacks the profile's ${missing.join(", ")}`);

@@ -1,4 +1,4 @@
-import { BUILD_ARGS, isFleetComponent, LABELS, TYPES } from "../contract";
+import { BUILD_ARGS, isFleetComponent, LABELS, PORTS_ROLE, TYPES } from "../contract";
 import { PolicyResults, PreviewDigest, PreviewState, PreviewStep, UNKNOWN } from "./preview";
 
 /** What happens to one service's image. */
@@ -158,6 +158,28 @@ function portsOf(state: PreviewState | undefined): string[] {
   return ports.map((p: { ip?: string; external?: number; internal?: number }) => `${p.ip ?? "0.0.0.0"}:${p.external ?? "?"}->${p.internal}`);
 }
 
+/** The row of the stack's ports (components/stackPorts.ts), which belong to no one service. */
+export const STACK_PORTS = "(the stack's ports)";
+
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/**
+ * How a list of settings changed: `before -> after` for short lists, what left and came (`-x +y`)
+ * for long ones (the stack's ports publish every service's two ports); a script (an entry of many
+ * lines) is only said to have changed.
+ */
+function listChange(before: readonly string[], after: readonly string[]): string | undefined {
+  if (JSON.stringify(before) === JSON.stringify(after)) return undefined;
+  const script = (x: string) => x.includes("\n");
+  if (before.length <= 2 && after.length <= 2 && ![...before, ...after].some(script)) return `${before.join(" ") || "none"} -> ${after.join(" ") || "none"}`;
+  const gone = before.filter((x) => !after.includes(x));
+  const came = after.filter((x) => !before.includes(x));
+  const scriptChanged = [...gone, ...came].some(script);
+  return [...(scriptChanged ? ["(its script changed)"] : []), ...gone.filter((x) => !script(x)).map((x) => `-${x}`), ...came.filter((x) => !script(x)).map((x) => `+${x}`)].join(" ") || "(reordered)";
+}
+
 function gpuOf(state: PreviewState | undefined): string {
   const reqs: unknown = state?.inputs?.deviceRequests;
   if (!Array.isArray(reqs) || reqs.length === 0) return state?.inputs?.gpus ? String(state.inputs.gpus) : "none";
@@ -186,8 +208,10 @@ export function containerReasons(oldState: PreviewState | undefined, newState: P
     else if (!(key in newEnv)) out.push(`env ${key} removed (was ${show(oldEnv[key])})`);
     else out.push(`${key} ${show(oldEnv[key])} -> ${show(newEnv[key])}`);
   }
-  const [op, np] = [portsOf(oldState), portsOf(newState)];
-  if (JSON.stringify(op) !== JSON.stringify(np)) out.push(`ports ${op.join(" ") || "none"} -> ${np.join(" ") || "none"}`);
+  const ports = listChange(portsOf(oldState), portsOf(newState));
+  if (ports) out.push(`ports ${ports}`);
+  const command = listChange(stringsOf(oldState.inputs?.command), stringsOf(newState.inputs?.command));
+  if (command) out.push(`command ${command}`);
   const [og, ng] = [gpuOf(oldState), gpuOf(newState)];
   if (og !== ng) out.push(`GPU ${og} -> ${ng}`);
   for (const [key, unit] of [["memory", " MiB"], ["memorySwap", " MiB"], ["cpuShares", ""]] as const) {
@@ -199,7 +223,7 @@ export function containerReasons(oldState: PreviewState | undefined, newState: P
     out.push(`label ${label} ${show(oldL[label])} -> ${show(newL[label])}`);
   }
   // The name is made of the other settings (components/serviceContainer.ts): a reason of its own says nothing new.
-  const covered = new Set(["labels", "envs", "image", "ports", "deviceRequests", "gpus", "memory", "memorySwap", "cpuShares", "name"]);
+  const covered = new Set(["labels", "envs", "image", "ports", "command", "deviceRequests", "gpus", "memory", "memorySwap", "cpuShares", "name"]);
   for (const key of Object.keys({ ...oldState.inputs, ...newState.inputs }).sort()) {
     if (covered.has(key) || key.startsWith("__")) continue;
     if (JSON.stringify(oldState.inputs?.[key]) !== JSON.stringify(newState.inputs?.[key])) out.push(`${key} ${show(oldState.inputs?.[key])} -> ${show(newState.inputs?.[key])}`);
@@ -254,7 +278,8 @@ function stepsByRole(steps: readonly PreviewStep[]): StepsByRole {
   const containers = new Map<string, PreviewStep[]>();
   const serviceOfParent = new Map<string, string>();
   for (const s of byType(TYPES.container)) {
-    const service = labelsOf(stateOf(s))[LABELS.service] ?? nameFromUrn(s.urn);
+    const labels = labelsOf(stateOf(s));
+    const service = labels[LABELS.service] ?? (labels[LABELS.role] === PORTS_ROLE ? STACK_PORTS : nameFromUrn(s.urn));
     containers.set(service, [...(containers.get(service) ?? []), s]);
     const parent = stateOf(s)?.parent;
     if (parent) serviceOfParent.set(parent, service);

@@ -133,6 +133,8 @@ export interface ResolvedFleet {
   readonly pipCaFile?: string;
   /** The vulnerability gate every new digest passes (security/allowlist.yaml and fleet:scan*). */
   readonly scan: { readonly severity: Severity; readonly failOnUnfixed: boolean; readonly dbDir: string; readonly allowlist: readonly AllowEntry[] };
+  /** The catalog's root family, whose image runs the stack's ports (components/stackPorts.ts). */
+  readonly rootFamily: string;
   /** Families to build, parents first. Only those some built service needs. */
   readonly families: readonly ResolvedFamily[];
   readonly services: readonly ResolvedService[];
@@ -254,6 +256,7 @@ export function resolveFleet(input: FleetInput): ResolvedFleet {
     retainVolumes: c.retainVolumes,
     pipCaFile: input.pipCaFile,
     scan: { severity: c.scanSeverity, failOnUnfixed: c.scanFailOnUnfixed, dbDir: c.scanDbDir ?? "", allowlist },
+    rootFamily: catalog.families[0].name,
     families,
     services,
     imagesOnly,

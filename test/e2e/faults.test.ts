@@ -47,7 +47,7 @@ describe("faults: the fleet survives, end to end", function () {
   };
   /** Service -> container ID of every container of the stack, stopped ones and canaries included. */
   const containers = () => ts.containers({ all: true });
-  const outputs = () => ts.output<Record<string, { healthUrl: string; image: string; container: string }>>(dir, "services");
+  const outputs = () => ts.output<Record<string, { healthUrl: string; image: string; container: string; ports: { service: number; health: number } }>>(dir, "services");
   const healthy = async () => {
     for (const [name, s] of Object.entries(outputs())) {
       const res = await get(s.healthUrl);
@@ -105,15 +105,21 @@ describe("faults: the fleet survives, end to end", function () {
     writeResults("faults", this.test!.parent!, results);
   });
 
-  it("runs every container with a PIDs limit and passes the CIS section 5 checks", async () => {
+  it("runs every container, the stack's ports too, with a PIDs limit and passes the CIS section 5 checks", async () => {
     await healthy();
     const info = JSON.parse(docker("info", "--format", "{{json .}}"));
     const verdicts: Record<string, CisResult[]> = {};
-    for (const [name, s] of Object.entries(outputs())) {
-      const inspected = JSON.parse(docker("inspect", s.container))[0] as Inspected;
-      assert.equal(inspected.HostConfig.PidsLimit, 256, `${name}: the profile's PIDs limit`);
-      const ports = [Number(new URL(s.healthUrl).port), ...Object.keys(inspected.Config.ExposedPorts ?? {}).map((p) => Number(p.split("/")[0]))];
-      verdicts[name] = cisSection5(inspected, [...new Set(ports)], info);
+    const services = outputs();
+    // The services publish no port of their own; the stack's ports publish each service's two.
+    const published = Object.values(services).flatMap((s) => [s.ports.service, s.ports.health]);
+    const checked: [string, string, readonly number[], number][] = [
+      ...Object.entries(services).map(([name, s]): [string, string, readonly number[], number] => [name, s.container, [], 256]),
+      ["the stack's ports", `fleet-${STACK}-ports`, published, 64],
+    ];
+    for (const [name, container, ports, pids] of checked) {
+      const inspected = JSON.parse(docker("inspect", container))[0] as Inspected;
+      assert.equal(inspected.HostConfig.PidsLimit, pids, `${name}: its PIDs limit`);
+      verdicts[name] = cisSection5(inspected, ports, info);
       const failed = verdicts[name].filter((v) => v.status === "fail" && !DELIBERATE[v.id]);
       assert.deepEqual(failed, [], `${name}: CIS section 5 checks that fail`);
     }

@@ -2,6 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { watchHealth } from "../../bench/outage";
 import { buildCatalog } from "../../catalog";
 import { slugOf } from "../../stack";
 import { changedSteps, checkout, diagnostics, engineEnv, get, imagesBuilt, must, run, TestStack, testStack } from "../support/engine";
@@ -142,23 +143,28 @@ describe("pulumi up on the local stack, end to end", function () {
     assert.ok(steps.some((s) => s.type === "docker-build:index:Image"), "its image is rebuilt");
     assert.ok(steps.some((s) => s.type === "docker:index/container:Container"), "its container is replaced");
     const since = Math.floor(Date.now() / 1000);
+    // Its health port, through the stack's ports, every 50 ms while the up runs.
+    const watched = watchHealth(services(b).CentralErrorBus.healthUrl, path.join(work, "one-service-up.outage.json"));
     const r = up(b, "one-service-up");
+    const outage = watched();
     if (r.status !== 0) fail("pulumi up", r);
+    assert.ok(outage.polls > 10, `polled through the up: ${JSON.stringify(outage)}`);
+    assert.equal(outage.failed, 0, `the service answered every poll through its replacement: ${JSON.stringify(outage)}`);
     assert.equal(imagesBuilt(r.steps), 1);
     const after = containerIds();
     for (const [name, id] of Object.entries(before)) {
       if (name === "CentralErrorBus") assert.notEqual(after[name], id, "CentralErrorBus has a new container");
       else assert.equal(after[name], id, `${name} kept its container`);
     }
-    // The handover, as the engine saw it: the new container was created while the old one ran, and
-    // started only once the old one had stopped; the old one was removed after that.
+    // The handover, as the engine saw it: the new container was created and started while the old
+    // one ran, the old one stopped only after that (once the new one answered), and was removed last.
     const events = docker("events", "--since", String(since), "--until", String(Math.ceil(Date.now() / 1000) + 1), "--filter", "type=container", "--filter", `label=dev.fleet.stack=${STACK}`, "--filter", "label=dev.fleet.service=CentralErrorBus", "--format", '{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "dev.fleet.role"}}')
       .stdout.split("\n")
       .filter((l) => l.trim())
       .map((l) => l.trim().split(" "))
       .filter(([action, id, role]) => !role && (id.startsWith(after.CentralErrorBus) || id.startsWith(before.CentralErrorBus)) && ["create", "start", "die", "destroy"].includes(action))
       .map(([action, id]) => `${action} ${id.startsWith(after.CentralErrorBus) ? "new" : "old"}`);
-    assert.deepEqual(events, ["create new", "die old", "start new", "destroy old"], "create next to the running one, stop it, start the new one, remove the old one");
+    assert.deepEqual(events, ["create new", "start new", "die old", "destroy old"], "create and start next to the running one, then stop it, then remove it");
     await assertHealthy(b);
   });
 

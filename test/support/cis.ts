@@ -26,7 +26,7 @@ export interface Inspected {
 
 const SENSITIVE = ["/", "/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr"];
 
-/** The verdicts on one container. `ports` are the ones the service needs; `info` is `docker info`'s JSON. */
+/** The verdicts on one container. `ports` are the host ports it must publish (none for a service, whose ports the stack's ports publish); `info` is `docker info`'s JSON. */
 export function cisSection5(c: Inspected, ports: readonly number[], info: { Swarm?: { LocalNodeState?: string }; SecurityOptions?: string[] }): CisResult[] {
   const h = c.HostConfig;
   const bindings = Object.values((h.PortBindings ?? {}) as Record<string, { HostIp: string; HostPort: string }[] | null>).flat().filter(Boolean) as { HostIp: string; HostPort: string }[];

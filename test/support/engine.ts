@@ -5,7 +5,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { fleetCache } from "../../cache";
 import { fleetEnv, runPulumi } from "../../cli/pulumi";
-import { CANARY_ROLE, LABELS, TYPES } from "../../contract";
+import { CANARY_ROLE, LABELS, PORTS_ROLE, TYPES } from "../../contract";
 import { Ran, run, RunOptions } from "../../proc";
 import { jsonLines } from "../../review/preview";
 import { REPO } from "./project";
@@ -173,7 +173,8 @@ export interface TestStack {
   /**
    * The stack's containers by service (a container is named after its settings too, so a
    * replacement has another name): service name -> container ID, of the running ones, or with
-   * `all` of every one (a stopped or created one too). A canary is keyed `<service> canary <name>`.
+   * `all` of every one (a stopped or created one too). A canary is keyed `<service> canary <name>`,
+   * the stack's ports "(the stack's ports)".
    */
   containers(opts?: { all?: boolean }): Record<string, string>;
 }
@@ -211,7 +212,7 @@ export function testStack(dir: string, env: NodeJS.ProcessEnv, opts: { stack: st
       const r = run("docker", ["ps", ...(all ? ["-a"] : []), "--filter", `label=${LABELS.stack}=${opts.stack}`, "--format", format], { cwd: dir, env: dockerEnv });
       if (r.status !== 0) throw new Error(`docker ps: ${r.stderr}`);
       const rows = r.stdout.split("\n").filter(Boolean).map((l) => l.split("\t"));
-      return Object.fromEntries(rows.map(([service, role, name, id]) => [role === CANARY_ROLE ? `${service} canary ${name}` : service, id]));
+      return Object.fromEntries(rows.map(([service, role, name, id]) => [role === CANARY_ROLE ? `${service} canary ${name}` : role === PORTS_ROLE ? "(the stack's ports)" : service, id]));
     },
   };
 }

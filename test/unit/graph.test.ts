@@ -11,11 +11,15 @@ interface Graph {
   readonly all: Registered[];
   readonly of: (type: string) => Registered[];
   readonly named: (type: string, suffix: string) => Registered;
+  /** The services' containers: every container but the stack's ports. */
+  readonly services: () => Registered[];
   readonly outputs: { services: Record<string, any>; families: Record<string, string>; images: Record<string, string> };
 }
 
 const IMAGE = "docker-build:index:Image";
 const CONTAINER = "docker:index/container:Container";
+/** The stack's ports' container (components/stackPorts.ts). */
+const PORTS = "fleet-ports-container";
 const profileEnv = (name: string) => Object.fromEntries(Object.entries(JSON.parse(fs.readFileSync(path.join(REPO, "profiles", `${name}.json`), "utf8")).env).map(([k, v]) => [k, String(v)]));
 
 /** Runs the program for `stack` under mocks, and returns what it registered. */
@@ -27,7 +31,8 @@ async function graphOf(stack: string, projectDir = tempProject(), stackOutputs: 
     assert.ok(hit, `no ${type} named *${suffix}; have ${of(type).map((r) => r.name).join(", ")}`);
     return hit;
   };
-  return { all: registered, of, named, outputs };
+  const services = () => of(CONTAINER).filter((r) => r.name !== PORTS);
+  return { all: registered, of, named, services, outputs };
 }
 
 describe("the resource graph", function () {
@@ -36,19 +41,20 @@ describe("the resource graph", function () {
   before(async () => {
     for (const stack of ["mainpc", "local"]) graphs[stack] = await graphOf(stack);
     // pc2 reads mainpc's images output through its StackReference (fleet:imagesFrom).
-    graphs.pc2 = await graphOf("pc2", tempProject(), { "organization/fleet/mainpc": { images: graphs.mainpc.outputs.images } });
+    graphs.pc2 = await graphOf("pc2", tempProject(), { "organization/fleet/mainpc": { images: graphs.mainpc.outputs.images, families: graphs.mainpc.outputs.families } });
   });
 
   for (const [stack, count] of [["mainpc", 9], ["pc2", 5], ["local", 10]] as const) {
-    it(`${stack}: one container per service placed on the machine, and nothing else`, () => {
+    it(`${stack}: one container per service placed on the machine, the stack's ports, and nothing else`, () => {
       const containers = graphs[stack].of(CONTAINER);
-      assert.equal(containers.length, count);
+      assert.equal(containers.length, count + 1);
+      assert.equal(graphs[stack].services().length, count);
       assert.equal(Object.keys(graphs[stack].outputs.services).length, count);
       assert.equal(graphs[stack].of("docker:index/network:Network").length, 1);
     });
 
     it(`${stack}: every container's environment equals its profile's settings, with one worker for a GPU service`, () => {
-      for (const c of graphs[stack].of(CONTAINER)) {
+      for (const c of graphs[stack].services()) {
         const gpuService = /model-ops|affective|real-time-audio/.test(c.name);
         const want = { ...profileEnv(stack), ...(gpuService ? { UVICORN_WORKERS: "1" } : {}) };
         const env = Object.fromEntries((c.inputs.envs as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
@@ -116,7 +122,7 @@ describe("the resource graph", function () {
 
   it("requests the profile's GPU for GPU services on mainpc and pc2, and none elsewhere", () => {
     for (const stack of ["mainpc", "pc2", "local"]) {
-      for (const c of graphs[stack].of(CONTAINER)) {
+      for (const c of graphs[stack].services()) {
         const gpuService = /model-ops|affective|real-time-audio/.test(c.name);
         const requests = c.inputs.deviceRequests;
         if (gpuService && stack !== "local") assert.deepEqual(requests, [{ driver: "nvidia", deviceIds: ["0"], capabilities: ["gpu"] }], c.name);
@@ -140,7 +146,7 @@ describe("the resource graph", function () {
     assert.equal(g.of(IMAGE).length, 15);
     assert.equal(g.of(IMAGE).filter((i) => i.name.includes("central-error-bus")).length, 1);
     assert.deepEqual(Object.keys(g.outputs.images).sort(), ["AffectiveProcessingCenter", "CentralErrorBus", "MemoryFusionHub", "ModelOpsCoordinator", "RealTimeAudioPipeline", "SelfHealingSupervisor", "ServiceRegistry", "SystemDigitalTwin", "UnifiedObservabilityCenter", "UnifiedSystemAgent"]);
-    assert.equal(g.of(CONTAINER).length, 9, "builds CentralErrorBus but does not run it");
+    assert.equal(g.services().length, 9, "builds CentralErrorBus but does not run it");
   });
 
   it("pc2 builds nothing: it reads mainpc's images through one StackReference and runs those digests", () => {
@@ -167,9 +173,8 @@ describe("the resource graph", function () {
     assert.equal(await (from.ref("MemoryFusionHub") as any).promise(), images.MemoryFusionHub);
   });
 
-  it("applies the CIS 5.x container settings to every container", () => {
+  it("applies the CIS 5.x container settings to every container, the stack's ports too", () => {
     for (const stack of ["mainpc", "local"]) {
-      const bind = stack === "local" ? "127.0.0.1" : "192.168.1.20";
       for (const { name, inputs: c } of graphs[stack].of(CONTAINER)) {
         const why = `${stack} ${name}`;
         assert.equal(c.user, "10001:10001", why);
@@ -179,25 +184,52 @@ describe("the resource graph", function () {
         assert.equal(c.restart, "unless-stopped", `${why}: back after an engine restart even when it exited 0 on SIGTERM`);
         assert.ok(c.memory > 0 && c.memorySwap === c.memory, why);
         assert.ok(c.cpuShares > 0, why);
-        assert.ok(c.tmpfs["/tmp"], why);
         // The update waits for the container's first healthy answer with its own probe, at its start.
         const started = graphs[stack].named(TYPES.containerStarted, name.replace(/-container$/, "-started")).inputs;
         assert.deepEqual(started.probe, c.healthcheck.tests.slice(1), why);
         assert.ok(started.timeoutSeconds > 0 && started.limit > 0, why);
-        assert.ok(c.healthcheck.tests.join(" ").includes("/health"), why);
         assert.equal(c.privileged, undefined, why);
         assert.equal(c.networkMode, undefined, `${why}: no host network`);
         assert.equal(c.pidMode ?? c.ipcMode ?? c.utsMode, undefined, why);
         assert.deepEqual(c.networksAdvanced.map((n: any) => n.name), [`fleet-${stack}`], why);
-        assert.match(c.name, new RegExp(`^fleet-${stack}-[a-z-]+-[0-9a-f]{8}$`), `${why}: named from the stack, the service and its settings`);
-        for (const p of c.ports) assert.ok(p.ip === bind && p.external >= 1024, why);
-        assert.ok(c.volumes.every((v: any) => v.volumeName && !v.hostPath), `${why}: named volumes only, no host mounts`);
-        assert.equal(c.removeVolumes, false, why);
+        assert.ok((c.volumes ?? []).every((v: any) => v.volumeName && !v.hostPath), `${why}: named volumes only, no host mounts`);
         const labels = Object.fromEntries(c.labels.map((l: any) => [l.label, l.value]));
         assert.equal(labels["dev.fleet.stack"], stack, why);
+      }
+      for (const { name, inputs: c } of graphs[stack].services()) {
+        const why = `${stack} ${name}`;
+        assert.ok(c.tmpfs["/tmp"], why);
+        assert.ok(c.healthcheck.tests.join(" ").includes("/health"), why);
+        assert.match(c.name, new RegExp(`^fleet-${stack}-[a-z-]+-[0-9a-f]{8}$`), `${why}: named from the stack, the service and its settings`);
+        assert.equal(c.removeVolumes, false, why);
         assert.equal(c.envs.some((e: string) => e.startsWith("FLEET_INPUTS=")), false, `${why}: the inputs digest belongs to the image, so a pin to the running digest changes nothing`);
       }
     }
+  });
+
+  it("publishes every service's two ports on the bind address from the stack's ports only, each to the service's alias", () => {
+    for (const stack of ["mainpc", "pc2", "local"]) {
+      const bind = stack === "local" ? "127.0.0.1" : stack === "pc2" ? "192.168.1.30" : "192.168.1.20";
+      const g = graphs[stack];
+      const ports = g.named(CONTAINER, PORTS).inputs;
+      const want = Object.values(g.outputs.services).flatMap((s: any) => [s.ports.service, s.ports.health]);
+      assert.deepEqual(ports.ports.map((p: any) => p.external).sort(), [...want].sort(), `${stack}: every port of every service it runs, and no other`);
+      for (const p of ports.ports) assert.ok(p.ip === bind && p.internal === p.external && p.external >= 1024, `${stack}: ${JSON.stringify(p)}`);
+      assert.equal(ports.name, `fleet-${stack}-ports`);
+      assert.deepEqual(Object.fromEntries(ports.labels.map((l: any) => [l.label, l.value]))["dev.fleet.role"], "ports");
+      const routes = (ports.command as string[]).slice(3);
+      for (const c of g.services()) {
+        const slug = c.name.replace(/^fleet-/, "").replace(/-container$/, "");
+        assert.equal(c.inputs.ports, undefined, `${stack} ${c.name}: no host port of its own, so a replacement can start next to it`);
+        assert.deepEqual(c.inputs.networksAdvanced[0].aliases, [slug], `${stack} ${c.name}: the alias the stack's ports reach it by`);
+        const own = Object.values(g.outputs.services).find((s: any) => s.container === c.inputs.name) as any;
+        for (const port of [own.ports.service, own.ports.health]) assert.ok(routes.includes(`${port}=${slug}:${port}`), `${stack}: ${port} goes to ${slug}`);
+      }
+      assert.equal(routes.length, want.length);
+    }
+    // pc2 builds no family: its ports run the root family image mainpc exports.
+    assert.equal(graphs.pc2.named("docker:index/remoteImage:RemoteImage", "fleet-ports-pull").inputs.name, graphs.mainpc.outputs.families["base-cpu-pydeps"]);
+    assert.equal(graphs.local.named("docker:index/remoteImage:RemoteImage", "fleet-ports-pull").inputs.name, graphs.local.outputs.families["base-cpu-pydeps"]);
   });
 
   it("proves a new image healthy in a canary before the container that uses it", () => {
@@ -230,10 +262,10 @@ describe("the resource graph", function () {
     assert.ok(image(g), "the pinned service's image stays in the graph");
     assert.deepEqual(image(g)!.inputs, image(graphs.local)!.inputs, "with the inputs it has unpinned");
     assert.equal(g.of(IMAGE).length, graphs.local.of(IMAGE).length, "every family stays too");
-    assert.equal(g.of(CONTAINER).length, 10);
+    assert.equal(g.services().length, 10);
     // A replacement runs next to the container it replaces for a moment, so it has a name of its own;
     // a container whose settings did not change keeps its name.
-    const names = (gr: typeof g) => Object.fromEntries(gr.of(CONTAINER).map((c) => [c.name, c.inputs.name as string]));
+    const names = (gr: typeof g) => Object.fromEntries(gr.services().map((c) => [c.name, c.inputs.name as string]));
     const [pinned, built] = [names(g), names(graphs.local)];
     for (const [urnName, name] of Object.entries(pinned)) {
       if (urnName.endsWith("central-error-bus-container")) assert.notEqual(name, built[urnName], "the pinned service's container is named anew");
@@ -289,7 +321,7 @@ describe("the resource graph", function () {
     it("does the same on a stack that builds no image and runs another stack's (pc2, fleet:imagesFrom)", async () => {
       const pin = `registry.home.arpa:5000/fleet/central-error-bus@sha256:${"cd".repeat(32)}`;
       const projectDir = tempProject({ "Pulumi.pc2.yaml": fs.readFileSync(path.join(REPO, "Pulumi.pc2.yaml"), "utf8").replace(/^  fleet:images: \{\}$/m, `  fleet:images: { CentralErrorBus: "${pin}" }`) + `  fleet:baseImage: ${HOME_BASE}\n` });
-      const from = { "organization/fleet/mainpc": { images: graphs.mainpc.outputs.images } };
+      const from = { "organization/fleet/mainpc": { images: graphs.mainpc.outputs.images, families: graphs.mainpc.outputs.families } };
       const [whole, partial] = [await graphOf("pc2", projectDir, from), await partially({ services: ["CentralErrorBus"], outputs: graphs.pc2.outputs, built: {} }, projectDir, "pc2", from)];
       assert.equal(whole.named("docker:index/remoteImage:RemoteImage", "central-error-bus-pull").inputs.name, pin);
       assert.deepEqual(ofService(partial), ofService(whole));

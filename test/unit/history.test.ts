@@ -138,6 +138,9 @@ describe("when a rollback can run as a partial update", () => {
   const [CEB, SR, UOC] = [ref("central-error-bus", "a"), ref("service-registry", "b"), ref("unified-observability-center", "c")];
   const urn = (type: string, name: string) => `urn:pulumi:local::fleet::fleet:index:Fleet$${type}::${name}`;
   const container = (slug: string) => urn("fleet:containers:ServiceContainer$docker:index/container:Container", `fleet-${slug}-container`);
+  const SLUGS = ["central-error-bus", "service-registry", "unified-observability-center"] as const;
+  const ports = urn("fleet:containers:StackPorts", "fleet-ports");
+  const portsStarted = urn("fleet:containers:StackPorts$pulumi-nodejs:dynamic/fleet:ContainerStarted", "fleet-ports-started");
   const outputs = {
     families: { "family-web": ref("family-web", "f") },
     services: { CentralErrorBus: { image: CEB }, ServiceRegistry: { image: SR }, UnifiedObservabilityCenter: { image: UOC } },
@@ -149,7 +152,11 @@ describe("when a rollback can run as a partial update", () => {
       latest: {
         resources: [
           { urn: "urn:pulumi:local::fleet::pulumi:pulumi:Stack::fleet-local", type: "pulumi:pulumi:Stack", outputs: stackOutputs },
-          ...(["central-error-bus", "service-registry", "unified-observability-center"] as const).flatMap((slug, i) => {
+          // The stack's ports start after every service's container (and every report waits for them).
+          { urn: ports, type: "fleet:containers:StackPorts", inputs: {} },
+          { urn: urn("fleet:containers:StackPorts$docker:index/container:Container", "fleet-ports-container"), type: "docker:index/container:Container", parent: ports, inputs: {} },
+          { urn: portsStarted, type: "pulumi-nodejs:dynamic/fleet:ContainerStarted", parent: ports, inputs: {}, dependencies: SLUGS.map(container) },
+          ...SLUGS.flatMap((slug, i) => {
             const image = [CEB, SR, UOC][i];
             const component = urn("fleet:containers:ServiceContainer", `fleet-${slug}`);
             return [
@@ -160,7 +167,7 @@ describe("when a rollback can run as a partial update", () => {
               { urn: container(slug), type: "docker:index/container:Container", parent: component, inputs: { labels: [{ label: "dev.fleet.image", value: image }] }, dependencies: [urn("fleet:containers:ServiceContainer$docker:index/remoteImage:RemoteImage", `fleet-${slug}-pull`)] },
               { urn: urn("fleet:containers:ServiceContainer$pulumi-nodejs:dynamic/fleet:ContainerStarted", `fleet-${slug}-started`), type: "pulumi-nodejs:dynamic/fleet:ContainerStarted", parent: component, inputs: {}, propertyDependencies: { containerId: [container(slug)] } },
               // Every report waits for the ObservabilityCenter's container.
-              { urn: urn("pulumi-nodejs:dynamic/fleet:InventoryReport", `fleet-${slug}-report`), type: "pulumi-nodejs:dynamic/fleet:InventoryReport", inputs: { image }, dependencies: [container(slug), container("unified-observability-center")] },
+              { urn: urn("pulumi-nodejs:dynamic/fleet:InventoryReport", `fleet-${slug}-report`), type: "pulumi-nodejs:dynamic/fleet:InventoryReport", inputs: { image }, dependencies: [container(slug), container("unified-observability-center"), portsStarted] },
             ];
           }),
         ],

@@ -31,7 +31,10 @@ describe("the peers' bake and compose files", function () {
         compose = composeFile(fleet, "peer");
       });
       const images = () => registered.filter((r) => r.type === IMAGE);
-      const containers = () => registered.filter((r) => r.type === CONTAINER);
+      // The services' containers; the program publishes their host ports from the stack's ports (components/stackPorts.ts), compose on each.
+      const all = () => registered.filter((r) => r.type === CONTAINER);
+      const containers = () => all().filter((r) => !r.name.endsWith("-ports-container"));
+      const published = () => all().find((r) => r.name.endsWith("-ports-container"))!.inputs.ports as { internal: number; external: number; ip: string; protocol: string }[];
       /** The image resource of a bake target: `fleet-<target>-image`. */
       const imageOf = (target: string) => images().find((r) => r.name === `fleet-${target}-image`)!;
 
@@ -82,7 +85,7 @@ describe("the peers' bake and compose files", function () {
         }
       });
 
-      it("runs every container with the program's user, environment, ports, healthcheck, limits and hardening", () => {
+      it("runs every container with the program's user, environment, published ports, healthcheck, limits and hardening", () => {
         for (const c of containers()) {
           // The program's container is named after its settings too (`<prefix>-<slug>-<hash>`).
           const slug = (c.inputs.name as string).slice(`${fleet.prefix}-`.length).replace(/-[0-9a-f]{8}$/, "");
@@ -90,10 +93,12 @@ describe("the peers' bake and compose files", function () {
           assert.ok(s, `no compose service for ${c.inputs.name}`);
           assert.equal(s.user, c.inputs.user);
           assert.deepEqual(Object.entries(s.environment).map(([k, v]) => `${k}=${v}`).sort(), [...c.inputs.envs].sort());
+          const own = published().filter((p) => s.ports.some((q) => q.target === p.internal));
           assert.deepEqual(
             s.ports.map((p) => ({ internal: p.target, external: Number(p.published), ip: p.host_ip, protocol: p.protocol })),
-            c.inputs.ports,
+            own,
           );
+          assert.equal(own.length, 2, `${slug}: its service and health ports`);
           assert.deepEqual(s.healthcheck.test, c.inputs.healthcheck.tests);
           assert.equal(s.healthcheck.interval, c.inputs.healthcheck.interval);
           assert.equal(s.read_only, c.inputs.readOnly);

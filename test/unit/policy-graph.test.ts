@@ -1,19 +1,19 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { strict as assert } from "assert";
 import { fleetPolicies, stackFacts } from "../../policy/policies";
-import { SERVICES } from "../../catalog";
+import { FAMILIES, SERVICES } from "../../catalog";
 import { fakeDigest, Registered, runProgram } from "../support/mocks";
 import { tempProject } from "../support/project";
 
 /**
  * Registers `stack`'s program under mocks and returns the resources and the stack's raw fleet:
- * config. pc2 reads its images from mainpc's `images` output (fleet:imagesFrom): `images` stands in.
+ * config. pc2 reads its images from mainpc's `images` and `families` outputs (fleet:imagesFrom): `images` and `families` stand in.
  */
-async function graphOf(stack: string, images: Record<string, string> = {}): Promise<{ resources: Registered[]; config: Record<string, unknown> }> {
+async function graphOf(stack: string, images: Record<string, string> = {}, families: Record<string, string> = {}): Promise<{ resources: Registered[]; config: Record<string, unknown> }> {
   const projectDir = tempProject();
   const { readStackConfig } = await import("../../stack");
   const config = Object.fromEntries(Object.entries(readStackConfig(projectDir, stack).raw).map(([k, v]) => [`fleet:${k}`, v]));
-  const { registered } = await runProgram(stack, projectDir, { "organization/fleet/mainpc": { images } });
+  const { registered } = await runProgram(stack, projectDir, { "organization/fleet/mainpc": { images, families } });
   return { resources: registered, config };
 }
 
@@ -27,7 +27,8 @@ describe("policy pack on the program's own resources", function () {
   for (const stack of ["local", "pc2", "mainpc"]) {
     it(`${stack}: every resource policy passes, except publishing on 0.0.0.0 without the opt-in`, async () => {
       const images = Object.fromEntries(SERVICES.map((s) => [s.name, `127.0.0.1:5000/fleet/${s.name.toLowerCase()}@${fakeDigest(s.name)}`]));
-      const { resources, config } = await graphOf(stack, images);
+      const families = Object.fromEntries(FAMILIES.map((f) => [f.name, `127.0.0.1:5000/fleet/${f.name}@${fakeDigest(f.name)}`]));
+      const { resources, config } = await graphOf(stack, images, families);
       const facts = stackFacts(config);
       const found: string[] = [];
       const policies = fleetPolicies(facts).filter((p): p is ResourceValidationPolicy => "validateResource" in p);

@@ -200,5 +200,10 @@ describe("policy pack", () => {
       const envs = container().envs.filter((e: string) => !/^(OMP_NUM_THREADS|UVICORN_WORKERS)=/.test(e));
       assert.match((await violations(profileEnvPresent, CONTAINER, container("CentralErrorBus", { envs })))[0], /CentralErrorBus: environment lacks the profile's OMP_NUM_THREADS, UVICORN_WORKERS/);
     });
+    it("leaves the stack's ports alone, and no other container", async () => {
+      const bare = { envs: [], labels: [{ label: "dev.fleet.role", value: "ports" }] };
+      assert.deepEqual(await violations(profileEnvPresent, CONTAINER, container("CentralErrorBus", bare)), []);
+      assert.equal((await violations(profileEnvPresent, CONTAINER, container("CentralErrorBus", { envs: [], labels: [{ label: "dev.fleet.role", value: "canary" }] }))).length, 1);
+    });
   });
 });

@@ -248,10 +248,10 @@ describe("dynamic providers", () => {
       assert.deepEqual(calls(), ["update --pids-limit 512 c0ffee", "start c0ffee", `exec c0ffee ${PROBE.join(" ")}`]);
     });
 
-    it("a handover: the new container limited first, then the old one stopped with its grace, and only then the new one started and probed", async () => {
+    it("a handover: the new container limited, started and probed next to the old one, which is stopped with its grace only once the new one answers", async () => {
       const r = await startedProvider.update!("old", state({ containerId: "old" }), state());
       assert.deepEqual(r, { outs: state() });
-      assert.deepEqual(calls(), ["update --pids-limit 512 c0ffee", "stop --time 10 old", "start c0ffee", `exec c0ffee ${PROBE.join(" ")}`]);
+      assert.deepEqual(calls(), ["update --pids-limit 512 c0ffee", "start c0ffee", `exec c0ffee ${PROBE.join(" ")}`, "stop --time 10 old"]);
     });
 
     it("a new limit on the same container stops nothing", async () => {
@@ -262,7 +262,7 @@ describe("dynamic providers", () => {
     it("an old container already gone is as good as stopped", async () => {
       flag("gone");
       await startedProvider.update!("old", state({ containerId: "old" }), state());
-      assert.deepEqual(calls().slice(-2), ["start c0ffee", `exec c0ffee ${PROBE.join(" ")}`]);
+      assert.deepEqual(calls().slice(-3), ["start c0ffee", `exec c0ffee ${PROBE.join(" ")}`, "stop --time 10 old"]);
     });
 
     it("fails naming the limit, the container and the engine's reason, before it stops anything", async () => {
@@ -271,22 +271,24 @@ describe("dynamic providers", () => {
       assert.ok(!calls().some((c) => c.startsWith("stop")), calls().join("\n"));
     });
 
-    it("a new container that does not answer is stopped and the old one started again, and the error says so with the probe's answer and the output", async () => {
+    it("a new container that does not answer is stopped, the old one was never stopped and keeps the service, and the error says so with the probe's answer and the output", async () => {
       flag("unhealthy");
       await assert.rejects(
         startedProvider.update!("old", state({ containerId: "old" }), state()),
         (e: Error) =>
           e.message ===
-          "fleet: CentralErrorBus: its new container c0ffee did not answer healthy within 1s (state: running), although its canary did; see `docker logs c0ffee`; the container it replaces (old) was started again. Last health check and output:\nhealth: connection refused\nTraceback: the service stopped",
+          "fleet: CentralErrorBus: its new container c0ffee did not answer healthy within 1s (state: running), although its canary did; see `docker logs c0ffee`; the container it replaces (old) keeps the service. Last health check and output:\nhealth: connection refused\nTraceback: the service stopped",
       );
       assert.ok(calls().filter((c) => c.startsWith("exec ")).length >= 3, "probed more than once in its second");
       // It gives up its name (its settings'), which a rollback to its own image needs for its container.
       assert.deepEqual(calls().slice(-4), ["stop --time 1 c0ffee", "start old", "inspect -f {{.Name}} old", "rename old fleet-x-central-error-bus-1234abcd-kept"]);
+      assert.ok(!calls().some((c) => c.startsWith("stop --time 10")), "the old container was never stopped");
     });
 
-    it("a new container that does not start gives the service back to the old one", async () => {
+    it("a new container that does not start leaves the service with the old one", async () => {
       flag("nostart");
-      await assert.rejects(startedProvider.update!("old", state({ containerId: "old" }), state()), /^Error: fleet: CentralErrorBus: its new container c0ffee did not start: Error response from daemon: port is already allocated; the container it replaces \(old\) was started again$/);
+      await assert.rejects(startedProvider.update!("old", state({ containerId: "old" }), state()), /^Error: fleet: CentralErrorBus: its new container c0ffee did not start: Error response from daemon: port is already allocated; the container it replaces \(old\) keeps the service$/);
+      assert.ok(!calls().some((c) => c.startsWith("stop")), "the old container was never stopped");
       assert.deepEqual(calls().slice(-3, -2), ["start old"]);
     });
 

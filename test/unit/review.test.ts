@@ -46,6 +46,18 @@ describe("review", () => {
       );
       assert.deepEqual(reasons, ["image sha256:aaaaaaaaaaaa -> (after build)", "ports 127.0.0.5:7150->7150 -> 0.0.0.0:7150->7150", "GPU none -> 0", "memory 256 MiB -> 512 MiB"]);
     });
+    it("says what the stack's ports gain and lose, and only that their script changed", () => {
+      const port = (n: number) => ({ ip: "127.0.0.1", external: n, internal: n });
+      const ports = (n: number[], script: string) => container([], { ports: n.map(port), command: ["python", "-c", script, ...n.map((p) => `${p}=svc-${p}:${p}`)] });
+      const before = ports([7150, 8150, 7200, 8200], "import asyncio\n# one");
+      assert.deepEqual(containerReasons(before, ports([7150, 8150, 7200, 8200, 7300, 8300], "import asyncio\n# one")), [
+        "ports +127.0.0.1:7300->7300 +127.0.0.1:8300->8300",
+        "command +7300=svc-7300:7300 +8300=svc-8300:8300",
+      ]);
+      assert.deepEqual(containerReasons(before, ports([7150, 8150, 7200, 8200], "import asyncio\n# two")), ["command (its script changed)"]);
+      const review = summarise("s", { steps: [{ op: "replace", urn: "urn:pulumi:s::fleet::fleet:index:Fleet$fleet:containers:StackPorts$docker:index/container:Container::fleet-ports-container", oldState: { ...before, labels: undefined, inputs: { ...before.inputs, name: "fleet-s-ports", labels: [{ label: "dev.fleet.role", value: "ports" }] } } as never }] });
+      assert.deepEqual(review.services.map((x) => x.service), ["(the stack's ports)"]);
+    });
     it("names the build inputs of an image: source, family digest, Dockerfile, lock", () => {
       const old = { context: { location: "/a" }, dockerfile: { inline: "x" }, buildArgs: { FAMILY: `h/fleet/family-web@sha256:${"1".repeat(64)}` } };
       assert.deepEqual(imageInputs("service", old, { ...old, context: { location: "/b" } }), ["source"]);

@@ -1,0 +1,103 @@
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { LABELS, PORTS_ROLE, TYPES } from "../contract";
+import { ResolvedService } from "../stack";
+import { ContainerStarted } from "./containerStarted";
+
+/** Arguments of a StackPorts. */
+export interface StackPortsArgs {
+  /** The services whose ports it publishes: each port goes to the containers of the service's alias (its slug). */
+  readonly services: readonly ResolvedService[];
+  /** The image it runs, `repo@sha256:...`: the root family's (Python and tini, the non-root user). */
+  readonly image: pulumi.Input<string>;
+  /** Prefix of the stack's Docker object names (`fleet-<stack>`). */
+  readonly prefix: string;
+  /** The stack's user-defined network, where the services have their aliases. */
+  readonly network: pulumi.Input<string>;
+  /** Host interface the ports are bound to (CIS 5.14). */
+  readonly bindAddress: string;
+  /** Docker host of the provider. */
+  readonly dockerHost: string;
+  /** Labels that name the stack and machine. */
+  readonly labels: Readonly<Record<string, string>>;
+  /**
+   * What it starts after: the services' containers. Their handovers stop the containers they
+   * replace, so that containers that published the ports themselves (a stack made by an earlier
+   * version of fleet) have let go of them.
+   */
+  readonly after: readonly pulumi.Resource[];
+}
+
+/**
+ * The stack's host ports: one small container (`<prefix>-ports`) publishes every service's
+ * service and health port on the bind address and passes each connection to the service's
+ * containers on the stack network (components/stackPorts.py, Python's asyncio in the root family
+ * image).
+ *
+ * Why not publish the ports on the service containers: two containers cannot hold one host port,
+ * so a replacement could start only once the container it replaces had stopped, and the service
+ * was unreachable from that stop to the new container's first answer (1.3 s, as much as a plain
+ * `docker restart`). Here the service's address is its alias, which Docker's DNS gives every
+ * running container that has it: the new container starts next to the old one, and the old one is
+ * stopped only once the new one answers (ContainerStarted), while this container passes each
+ * connection to whichever of them accepts.
+ *
+ * It has the services' hardening (non-root, read-only root, no capabilities, no new privileges,
+ * limits, a health check, a PIDs limit set when it starts). It changes only when the ports, the
+ * root family or the script do; then it is replaced as a whole, the ports held by one container
+ * at a time, and every service is unreachable for its restart.
+ */
+export class StackPorts extends pulumi.ComponentResource {
+  /** The container's name. */
+  public readonly containerName: pulumi.Output<string>;
+
+  constructor(name: string, args: StackPortsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(TYPES.stackPorts, name, {}, opts);
+    const child = { parent: this };
+    const routes = args.services.flatMap((s) => [s.ports.service, s.ports.health].map((port) => `${port}=${s.slug}:${port}`));
+    const probe = ["python", "-c", `import socket; socket.create_connection(("127.0.0.1", ${args.services[0].ports.health}), 2).close()`];
+    const labels = { ...args.labels, [LABELS.role]: PORTS_ROLE };
+    const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false, forceRemove: true }, child);
+    const container = new docker.Container(
+      `${name}-container`,
+      {
+        name: `${args.prefix}-ports`,
+        image: pulled.imageId,
+        user: "10001:10001",
+        command: ["python", "-c", fs.readFileSync(path.join(__dirname, "stackPorts.py"), "utf8"), ...routes],
+        ports: args.services.flatMap((s) => [s.ports.service, s.ports.health]).map((port) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
+        networksAdvanced: [{ name: args.network }],
+        healthcheck: { tests: ["CMD", ...probe], interval: "5s", timeout: "5s", retries: 3, startPeriod: "2s" },
+        wait: false,
+        restart: "unless-stopped",
+        capabilities: { drops: ["ALL"] },
+        securityOpts: ["no-new-privileges:true"],
+        readOnly: true,
+        memory: MEMORY_MIB,
+        memorySwap: MEMORY_MIB,
+        cpuShares: CPU_SHARES,
+        logDriver: "json-file",
+        logOpts: { "max-size": "10m", "max-file": "3" },
+        labels: Object.entries(labels).map(([label, value]) => ({ label, value })),
+        destroyGraceSeconds: 2,
+        start: false,
+        mustRun: false,
+      },
+      child,
+    );
+    new ContainerStarted(
+      `${name}-started`,
+      { containerId: container.id, service: "the stack's ports", limit: PIDS_LIMIT, dockerHost: args.dockerHost, probe, timeoutSeconds: 30, stopGraceSeconds: 2 },
+      { ...child, dependsOn: [...args.after] },
+    );
+    this.containerName = container.name;
+    this.registerOutputs({ containerName: this.containerName });
+  }
+}
+
+/** Its limits: one Python process, a thread pool for DNS, a buffer per connection. */
+const MEMORY_MIB = 64;
+const CPU_SHARES = 512;
+const PIDS_LIMIT = 64;
