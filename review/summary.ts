@@ -240,7 +240,10 @@ export function summarise(stack: string, digest: PreviewDigest, policy?: PolicyR
   const steps = digest.steps ?? [];
   const roles = stepsByRole(steps);
   const names = [...new Set([...roles.containers.keys(), ...roles.serviceImages.keys()])].sort();
-  const services = names.map((service): ServiceReview => ({ service, image: imageChange(roles.serviceImages.get(service), roles.pulls.get(service)), container: containerChange(roles.containers.get(service) ?? []) }));
+  const services = names
+    .map((service): ServiceReview => ({ service, image: imageChange(roles.serviceImages.get(service), roles.pulls.get(service)), container: containerChange(roles.containers.get(service) ?? []) }))
+    // The stack's ports are no service: named only when their container changes.
+    .filter((s) => s.service !== STACK_PORTS || s.container);
   const families = familyChanges(roles, names);
   return { stack, services, families, other: otherChanges(steps, roles), totals: totalsOf(services, families, digest), policy, errors: previewErrors(digest) };
 }

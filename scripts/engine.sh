@@ -18,9 +18,12 @@
 # running while the daemon restarts or crashes. Each instance keeps its data under $FLEET_CACHE/instances/KIND-NAME (kept across restarts, as a
 # machine's would be) and its sockets and pid file under /run/fleet/KIND-NAME. A private Docker
 # engine runs the same dockerd as the shared one, with its own data root, exec root, containerd
-# namespace and socket; it adds no iptables rules (published ports go through docker-proxy) and has
-# a default bridge of its own (fb-NAME), so it never disturbs the shared engine's networking. Needs `npm run infra`
-# first (packages and the compiled BuildKit).
+# namespace and socket; it adds no iptables rules of its own making (published ports go through
+# docker-proxy) and has a default bridge of its own (fb-NAME), so it never disturbs the shared
+# engine's networking. Its networks take their subnets from an address pool of its own (10.N.0.0/16,
+# kept in DATA/pool), and one FORWARD rule lets traffic between those subnets through (the shared
+# engine sets the chain's policy to DROP, which would cut its containers off from each other). Needs
+# `npm run infra` first (packages and the compiled BuildKit).
 #
 # A machine of its own, for the home rehearsal:
 #   FLEET_RUN_DIR=DIR            sockets and pid files under DIR instead of /run/fleet
@@ -73,6 +76,27 @@ answers() {
 
 alive() { daemon_alive "$pidfile"; }
 
+# The engine's address pool, 10.N.0.0/16: the one it had (its networks keep their subnets across
+# restarts), else the lowest N that no other private engine of this machine has.
+address_pool() {
+  if [[ ! -s $data/pool ]]; then
+    local taken n
+    taken=$(cat "$FLEET_CACHE"/instances/docker-*/pool 2>/dev/null || true)
+    for n in $(seq 1 98); do
+      grep -qx "10\.$n\.0\.0/16" <<<"$taken" || { echo "10.$n.0.0/16" >"$data/pool"; break; }
+    done
+  fi
+  [[ -s $data/pool ]] || { echo "engine.sh: no free address pool (10.1-98.0.0/16) for docker $name" >&2; exit 1; }
+  cat "$data/pool"
+}
+
+# Lets traffic between the subnets of POOL through the host's FORWARD chain (once).
+forward_within() {
+  command -v iptables >/dev/null || return 0
+  local rule=(FORWARD -s "$1" -d "$1" -m comment --comment "fleet engine $name" -j ACCEPT)
+  iptables -C "${rule[@]}" 2>/dev/null || iptables -I "${rule[@]}"
+}
+
 start() {
   if answers; then address; return 0; fi
   alive && stop TERM
@@ -92,10 +116,12 @@ start() {
         ip addr add "10.199.$(($(cksum <<<"$name" | cut -d' ' -f1) % 250 + 1)).1/24" dev "$bridge"
         ip link set "$bridge" up
       fi
+      pool=$(address_pool)
+      forward_within "$pool"
       cmd=(/usr/sbin/dockerd --host "$(address)" --data-root "$data/data" --exec-root "$run/exec"
         --pidfile "$run/dockerd.pid" --containerd-namespace "fleet-$name"
         --containerd-plugins-namespace "fleet-$name-plugins" --bridge "$bridge" --iptables=false
-        --ip-masq=false --userland-proxy=true)
+        --ip-masq=false --userland-proxy=true --default-address-pool "base=$pool,size=24")
       # With a daemon.json of its own the engine is configured as a machine's is (live-restore is
       # one of its settings there: dockerd refuses a setting given both as a flag and in the file).
       if [[ -f $data/daemon.json ]]; then cmd+=(--config-file "$data/daemon.json"); else cmd+=(--live-restore); fi

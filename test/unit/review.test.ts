@@ -57,6 +57,8 @@ describe("review", () => {
       assert.deepEqual(containerReasons(before, ports([7150, 8150, 7200, 8200], "import asyncio\n# two")), ["command (its script changed)"]);
       const review = summarise("s", { steps: [{ op: "replace", urn: "urn:pulumi:s::fleet::fleet:index:Fleet$fleet:containers:StackPorts$docker:index/container:Container::fleet-ports-container", oldState: { ...before, labels: undefined, inputs: { ...before.inputs, name: "fleet-s-ports", labels: [{ label: "dev.fleet.role", value: "ports" }] } } as never }] });
       assert.deepEqual(review.services.map((x) => x.service), ["(the stack's ports)"]);
+      const same = summarise("s", { steps: [{ op: "same", urn: "urn:pulumi:s::fleet::fleet:index:Fleet$fleet:containers:StackPorts$docker:index/container:Container::fleet-ports-container", oldState: { inputs: { name: "fleet-s-ports", labels: [{ label: "dev.fleet.role", value: "ports" }] } } } as never] });
+      assert.deepEqual(same.services, [], "unchanged, they are not named");
     });
     it("names the build inputs of an image: source, family digest, Dockerfile, lock", () => {
       const old = { context: { location: "/a" }, dockerfile: { inline: "x" }, buildArgs: { FAMILY: `h/fleet/family-web@sha256:${"1".repeat(64)}` } };
