@@ -164,8 +164,7 @@ export function partialUpdateOf(checkpoint: unknown, services: readonly string[]
   for (let grew = true; grew; ) {
     grew = false;
     for (const r of resources) {
-      // The stack's ports start after every service only to find the ports let go of; they do not change with one.
-      if (!r.urn || targets.has(r.urn) || r.urn.includes(`${TYPES.stackPorts}$`) || r.type === TYPES.stackPorts) continue;
+      if (!r.urn || targets.has(r.urn)) continue;
       const on = [...(r.dependencies ?? []), ...Object.values(r.propertyDependencies ?? {}).flat(), r.parent, r.deletedWith];
       if (on.some((u) => u !== undefined && targets.has(u))) {
         targets.add(r.urn);

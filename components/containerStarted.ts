@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DYNAMIC } from "../contract";
 import { ProjectResource } from "./dynamic";
-import { Docker, dockerOn, firstHealthy } from "./readiness";
+import { Docker, DockerResult, dockerOn, firstHealthy } from "./readiness";
 
 /** Inputs of a ContainerStarted. */
 export interface ContainerStartedArgs {
@@ -81,7 +81,7 @@ async function handOver(inputs: StartedInputs, previous: string | undefined): Pr
   const short = id.slice(0, 12);
   const limited = await docker("update", "--pids-limit", String(inputs.limit), id);
   if (!limited.ok) throw new Error(`fleet: could not set the PIDs limit ${inputs.limit} on container ${short}: ${limited.err}`);
-  const started = await docker("start", id);
+  const started = await startWhenPortsFree(docker, id, inputs.timeoutSeconds);
   if (!started.ok) {
     const back = await keep(docker, previous);
     throw new Error(`fleet: ${inputs.service}: its new container ${short} did not start: ${started.err}${back}`);
@@ -98,6 +98,25 @@ async function handOver(inputs: StartedInputs, previous: string | undefined): Pr
     const stopped = await docker("stop", "--time", String(inputs.stopGraceSeconds), previous);
     // Gone already (removed by hand, or by an update that was cut short) is as good as stopped.
     if (!stopped.ok && !/no such container/i.test(stopped.err)) throw new Error(`fleet: ${inputs.service}: its new container ${short} answers, but the container it replaces (${previous.slice(0, 12)}) did not stop: ${stopped.err}`);
+  }
+}
+
+/** What Docker says when a host port the container publishes is held by another process or container. */
+const PORT_HELD = /port is already allocated|address already in use/i;
+
+/**
+ * Starts the container; a start refused because a host port it publishes is still held is tried
+ * again every half second for up to `timeoutSeconds`. Only the stack's ports publish host ports: on
+ * the first up after the services gave them up (an earlier version of fleet published them on the
+ * service containers), those containers let go of them as their handovers stop them. A port another
+ * program holds fails once the time is up, with Docker's message naming it.
+ */
+async function startWhenPortsFree(docker: Docker, id: string, timeoutSeconds: number): Promise<DockerResult> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const started = await docker("start", id);
+    if (started.ok || !PORT_HELD.test(started.err) || Date.now() > deadline) return started;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -82,7 +82,7 @@ export class Fleet extends pulumi.ComponentResource {
       running.set(s.name, this.runService(name, args, engine, s, image.runs));
     }
     // A partial update keeps the stack's ports as they are (it does not target them).
-    const ports = partial || fleet.services.length === 0 ? undefined : this.ports(name, args, engine, sources!, [...running.values()].map((r) => r.container));
+    const ports = partial || fleet.services.length === 0 ? undefined : this.ports(name, args, engine, sources!);
     const services = pulumi.all(this.reportServices(name, args, images, running, ports));
     const runs = pulumi.all(Object.fromEntries([...images].map(([service, image]) => [service, image.runs])));
 
@@ -135,7 +135,7 @@ export class Fleet extends pulumi.ComponentResource {
   }
 
   /** The stack's host ports, run on the root family's image (or the first service's, on a stack that has no family image). */
-  private ports(name: string, args: FleetArgs, engine: Engine, sources: ImageSources, services: readonly ServiceContainer[]): StackPorts {
+  private ports(name: string, args: FleetArgs, engine: Engine, sources: ImageSources): StackPorts {
     const { fleet } = args;
     const root = fleet.rootFamily;
     const first = fleet.services[0].image;
@@ -144,7 +144,7 @@ export class Fleet extends pulumi.ComponentResource {
     if (!image) throw new Error(`fleet: stack ${fleet.stack} has no image to run its ports on: it builds no family image, takes no stack's images and ${fleet.services[0].name} is not pinned`);
     return new StackPorts(
       `${name}-ports`,
-      { services: fleet.services, image, prefix: fleet.prefix, network: engine.network.name, bindAddress: fleet.bindAddress, dockerHost: fleet.dockerHost, labels: engine.labels, after: services },
+      { services: fleet.services, image, prefix: fleet.prefix, network: engine.network.name, bindAddress: fleet.bindAddress, dockerHost: fleet.dockerHost, labels: engine.labels },
       { ...this.child, provider: engine.provider },
     );
   }

@@ -22,12 +22,6 @@ export interface StackPortsArgs {
   readonly dockerHost: string;
   /** Labels that name the stack and machine. */
   readonly labels: Readonly<Record<string, string>>;
-  /**
-   * What it starts after: the services' containers. Their handovers stop the containers they
-   * replace, so that containers that published the ports themselves (a stack made by an earlier
-   * version of fleet) have let go of them.
-   */
-  readonly after: readonly pulumi.Resource[];
 }
 
 /**
@@ -89,8 +83,11 @@ export class StackPorts extends pulumi.ComponentResource {
     );
     new ContainerStarted(
       `${name}-started`,
-      { containerId: container.id, service: "the stack's ports", limit: PIDS_LIMIT, dockerHost: args.dockerHost, probe, timeoutSeconds: 30, stopGraceSeconds: 2 },
-      { ...child, dependsOn: [...args.after] },
+      // The first up of a stack whose service containers published the ports themselves (an
+      // earlier version of fleet): those let go of them as their handovers stop them, which the
+      // start waits for (ContainerStarted tries a start refused for an allocated port again).
+      { containerId: container.id, service: "the stack's ports", limit: PIDS_LIMIT, dockerHost: args.dockerHost, probe, timeoutSeconds: PORTS_WAIT_SECONDS, stopGraceSeconds: 2 },
+      child,
     );
     this.containerName = container.name;
     this.registerOutputs({ containerName: this.containerName });
@@ -101,3 +98,5 @@ export class StackPorts extends pulumi.ComponentResource {
 const MEMORY_MIB = 64;
 const CPU_SHARES = 512;
 const PIDS_LIMIT = 64;
+/** How long its start may wait for a port still held, and for its first answer. */
+const PORTS_WAIT_SECONDS = 120;

@@ -54,12 +54,12 @@ describe("faults: the fleet survives, end to end", function () {
       assert.deepEqual([res.status, JSON.parse(res.body)], [200, { status: "ok" }], `${name} at ${s.healthUrl}`);
     }
   };
-  /** Waits until every container of the stack reports healthy; returns the seconds it took. */
+  /** Waits until every container of the stack (every service's and the stack's ports) reports healthy; returns the seconds it took. */
   const waitHealthy = async (timeoutSeconds: number) => {
     const start = Date.now();
     for (;;) {
       const states = Object.values(containers()).map((id) => docker("inspect", "-f", "{{.State.Health.Status}}", id));
-      if (states.length === SERVICES.length && states.every((s) => s === "healthy")) return (Date.now() - start) / 1000;
+      if (states.length === SERVICES.length + 1 && states.every((s) => s === "healthy")) return (Date.now() - start) / 1000;
       if (Date.now() - start > timeoutSeconds * 1000) assert.fail(`not every service healthy within ${timeoutSeconds}s: ${states.join(", ")}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -273,7 +273,7 @@ describe("faults: the fleet survives, end to end", function () {
     const r = mustUp("after-killed-up");
     assert.ok(r.steps.length > 0, "the rest of the update is carried out");
     const after = docker("ps", "-a", "--filter", `label=dev.fleet.stack=${STACK}`, "--format", `{{.Label "dev.fleet.service"}} {{.Label "dev.fleet.role"}} {{.State}}`).split("\n").filter(Boolean);
-    assert.deepEqual(after.sort(), SERVICES.map((s) => `${s}  running`).sort(), "one running container per service: no duplicate, orphan, stopped one or canary");
+    assert.deepEqual(after.sort(), [...SERVICES.map((s) => `${s}  running`), " ports running"].sort(), "one running container per service and the stack's ports: no duplicate, orphan, stopped one or canary");
     await healthy();
     for (const [name, s] of Object.entries(outputs())) {
       const envs = docker("inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", s.container);

@@ -152,10 +152,10 @@ describe("when a rollback can run as a partial update", () => {
       latest: {
         resources: [
           { urn: "urn:pulumi:local::fleet::pulumi:pulumi:Stack::fleet-local", type: "pulumi:pulumi:Stack", outputs: stackOutputs },
-          // The stack's ports start after every service's container (and every report waits for them).
+          // The stack's ports (every report waits for them).
           { urn: ports, type: "fleet:containers:StackPorts", inputs: {} },
           { urn: urn("fleet:containers:StackPorts$docker:index/container:Container", "fleet-ports-container"), type: "docker:index/container:Container", parent: ports, inputs: {} },
-          { urn: portsStarted, type: "pulumi-nodejs:dynamic/fleet:ContainerStarted", parent: ports, inputs: {}, dependencies: SLUGS.map(container) },
+          { urn: portsStarted, type: "pulumi-nodejs:dynamic/fleet:ContainerStarted", parent: ports, inputs: {} },
           ...SLUGS.flatMap((slug, i) => {
             const image = [CEB, SR, UOC][i];
             const component = urn("fleet:containers:ServiceContainer", `fleet-${slug}`);

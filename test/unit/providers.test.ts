@@ -290,6 +290,16 @@ describe("dynamic providers", () => {
       await assert.rejects(startedProvider.update!("old", state({ containerId: "old" }), state()), /^Error: fleet: CentralErrorBus: its new container c0ffee did not start: Error response from daemon: port is already allocated; the container it replaces \(old\) keeps the service$/);
       assert.ok(!calls().some((c) => c.startsWith("stop")), "the old container was never stopped");
       assert.deepEqual(calls().slice(-3, -2), ["start old"]);
+      assert.ok(calls().filter((c) => c === "start c0ffee").length >= 2, "a held port is waited for until the time is up");
+    });
+
+    it("starts once a held port is let go of (the first up after the services gave their ports to the stack's ports)", async () => {
+      flag("nostart");
+      setTimeout(() => fs.rmSync(path.join(bin, "nostart"), { force: true }), 700);
+      await startedProvider.create!(state({ timeoutSeconds: 30 }));
+      const starts = calls().filter((c) => c === "start c0ffee").length;
+      assert.ok(starts >= 2, `tried again: ${calls().join(", ")}`);
+      assert.equal(calls().at(-1), `exec c0ffee ${PROBE.join(" ")}`);
     });
 
     it("stops waiting as soon as the container is no longer running", async () => {
