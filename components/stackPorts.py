@@ -126,8 +126,10 @@ def route(alias, port):
     async def serve(client_reader, client_writer):
         request = Request(client_reader)
         avoid = set()
+        tries = 0
         try:
             while True:
+                tries += 1
                 upstream = await connect(alias, port, avoid)
                 if upstream is None:
                     print(f"no container of {alias} accepted on port {port} within {RETRY_SECONDS:g}s", flush=True)
@@ -144,7 +146,8 @@ def route(alias, port):
                     forwarding.cancel()
                     writer.close()
                     avoid.add(address)
-                    if request.replayable() and len(avoid) <= REPLAYS:
+                    # A client that ended without sending anything (a port check) has nothing to answer.
+                    if (request.sent or not request.ended) and request.replayable() and tries <= REPLAYS:
                         continue
                     return
                 request.answered = True
