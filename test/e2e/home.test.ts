@@ -100,11 +100,12 @@ describe("at home: the README's home steps on mainpc and pc2", function () {
     return JSON.parse(docker(m, "inspect", id))[0];
   };
   const envOf = (m: Machine, service: string) => Object.fromEntries((inspect(m, service).Config.Env as string[]).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
-  const allHealthy = async (m: Machine, count: number, timeoutSeconds = 120) => {
+  /** Waits until the stack's `services` containers and its ports' container are all running and healthy. */
+  const allHealthy = async (m: Machine, services: number, timeoutSeconds = 120) => {
     const start = Date.now();
     for (;;) {
       const states = docker(m, "ps", "-a", "--filter", `label=dev.fleet.stack=${m.name}`, "--format", "{{.Status}}").split("\n").filter(Boolean);
-      if (states.length === count && states.every((s) => /\(healthy\)/.test(s))) return;
+      if (states.length === services + 1 && states.every((s) => /\(healthy\)/.test(s))) return;
       if (Date.now() - start > timeoutSeconds * 1000) assert.fail(`${m.name}: not every service healthy within ${timeoutSeconds}s: ${states.join("; ")}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
