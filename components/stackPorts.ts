@@ -50,7 +50,8 @@ export class StackPorts extends pulumi.ComponentResource {
   constructor(name: string, args: StackPortsArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPES.stackPorts, name, {}, opts);
     const child = { parent: this };
-    const routes = args.services.flatMap((s) => [s.ports.service, s.ports.health].map((port) => `${port}=${s.slug}:${port}`));
+    // Every service's two ports, each published as itself and passed to the service's alias.
+    const published = args.services.flatMap((s) => [s.ports.service, s.ports.health].map((port) => ({ port, alias: s.slug })));
     const probe = ["python", "-c", `import socket; socket.create_connection(("127.0.0.1", ${args.services[0].ports.health}), 2).close()`];
     const labels = { ...args.labels, [LABELS.role]: PORTS_ROLE };
     const pulled = new docker.RemoteImage(`${name}-pull`, { name: args.image, keepLocally: false, forceRemove: true }, child);
@@ -60,8 +61,8 @@ export class StackPorts extends pulumi.ComponentResource {
         name: `${args.prefix}-ports`,
         image: pulled.imageId,
         user: "10001:10001",
-        command: ["python", "-c", fs.readFileSync(path.join(__dirname, "stackPorts.py"), "utf8"), ...routes],
-        ports: args.services.flatMap((s) => [s.ports.service, s.ports.health]).map((port) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
+        command: ["python", "-c", fs.readFileSync(path.join(__dirname, "stackPorts.py"), "utf8"), ...published.map(({ port, alias }) => `${port}=${alias}:${port}`)],
+        ports: published.map(({ port }) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
         networksAdvanced: [{ name: args.network }],
         healthcheck: { tests: ["CMD", ...probe], interval: "5s", timeout: "5s", retries: 3, startPeriod: "2s" },
         wait: false,

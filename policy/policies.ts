@@ -24,16 +24,15 @@ export function isPinned(image: unknown): boolean {
   return typeof image === "string" && (PINNED_REF.test(image) || DIGEST.test(image));
 }
 
-/** The service a container runs, from its `dev.fleet.service` label. */
-export function serviceOf(props: Record<string, any>): string | undefined {
+/** The value of a container's label `label` (one of LABELS), if it has it. */
+function labelOf(props: Record<string, any>, label: string): string | undefined {
   const labels: { label?: string; value?: string }[] = props.labels ?? [];
-  return labels.find((l) => l.label === LABELS.service)?.value;
+  return labels.find((l) => l.label === label)?.value;
 }
 
-/** A container's LABELS.role: a canary's, or the stack's ports'. */
-function roleOf(props: Record<string, any>): string | undefined {
-  const labels: { label?: string; value?: string }[] = props.labels ?? [];
-  return labels.find((l) => l.label === LABELS.role)?.value;
+/** The service a container runs, from its `dev.fleet.service` label. */
+export function serviceOf(props: Record<string, any>): string | undefined {
+  return labelOf(props, LABELS.service);
 }
 
 /** Runs `check` on containers only, with their props and the report function. */
@@ -240,7 +239,7 @@ export const profileEnvPresent: ResourceValidationPolicy = {
   description: `Containers receive every profile setting: ${PROFILE_ENV_KEYS.join(", ")} (all but the stack's ports, which run no service).`,
   enforcementLevel: "mandatory",
   validateResource: onContainers((p, report) => {
-    if (roleOf(p) === PORTS_ROLE) return;
+    if (labelOf(p, LABELS.role) === PORTS_ROLE) return;
     const keys = new Set(((p.envs ?? []) as string[]).map((e) => e.slice(0, e.indexOf("=") < 0 ? e.length : e.indexOf("="))));
     const missing = PROFILE_ENV_KEYS.filter((k) => !keys.has(k));
     if (missing.length) report(`${who(p)}: environment lacks the profile's ${missing.join(", ")}`);
