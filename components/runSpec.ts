@@ -1,3 +1,4 @@
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuRequest } from "../profiles";
 import { ResolvedService } from "../stack";
@@ -34,21 +35,24 @@ export interface RunSpec {
   readonly health: { readonly test: readonly string[]; readonly intervalSeconds: number; readonly timeoutSeconds: number; readonly retries: number; readonly startPeriodSeconds: number };
 }
 
+/** Who every fleet container runs as and what it may never do: the plan's user, no capabilities (CIS 5.4), no privilege gain through setuid binaries (CIS 5.26). */
+export const HARDENING = { user: "10001:10001", capDrop: ["ALL"], securityOpts: ["no-new-privileges:true"] } as const satisfies Pick<RunSpec, "user" | "capDrop" | "securityOpts">;
+
 /** The one health probe of the fleet, shipped in every image by base-cpu-pydeps. */
 export const HEALTH_PROBE: readonly string[] = ["CMD", "python", "/usr/local/lib/fleet/healthcheck.py"];
 
 /** The RunSpec of a service as the stack resolved it. */
 export function runSpec(s: ResolvedService): RunSpec {
   return {
-    user: "10001:10001",
+    user: HARDENING.user,
     env: s.env,
     secretEnv: s.secretEnv,
     memoryMiB: s.limits.memoryMiB,
     cpuShares: s.limits.cpuShares,
     pidsLimit: s.limits.pidsLimit,
     tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
-    capDrop: ["ALL"],
-    securityOpts: ["no-new-privileges:true"],
+    capDrop: HARDENING.capDrop,
+    securityOpts: HARDENING.securityOpts,
     dataPath: "/data",
     gpu: s.gpuRequest,
     // A generous probe timeout: a loaded machine can take seconds to start the probe's interpreter,
@@ -89,4 +93,36 @@ export function dockerRunFlags(spec: RunSpec): string[] {
  */
 export function secretEnvEntries(spec: RunSpec): pulumi.Output<string>[] {
   return Object.entries(spec.secretEnv).map(([k, v]) => pulumi.secret(`${k}=${v}`));
+}
+
+/**
+ * The Docker provider settings every fleet container has, a service's and the stack's ports'
+ * alike: its user, capabilities and security options, a read-only root, memory without swap on
+ * top (CIS 5.11) and a CPU weight (CIS 5.12), bounded logs, a restart policy, and created, not
+ * started: ContainerStarted starts it (its PIDs limit, its first healthy answer, the handover).
+ */
+export function containerBasics(spec: Pick<RunSpec, "user" | "capDrop" | "securityOpts" | "memoryMiB" | "cpuShares">) {
+  return {
+    user: spec.user,
+    capabilities: { drops: [...spec.capDrop] },
+    securityOpts: [...spec.securityOpts],
+    readOnly: true,
+    memory: spec.memoryMiB,
+    memorySwap: spec.memoryMiB,
+    cpuShares: spec.cpuShares,
+    // unless-stopped, not CIS 5.15's on-failure: an engine that shuts down stops every
+    // container with SIGTERM, the service exits 0, and on start the engine restarts only
+    // on-failure containers that exited non-zero, so after a reboot the fleet would stay down.
+    // A crash loop is still visible (the health check fails) and backs off exponentially.
+    restart: "unless-stopped",
+    logDriver: "json-file",
+    logOpts: { "max-size": "10m", "max-file": "3" },
+    // ContainerStarted waits for the first healthy answer, probing every 100 ms; the provider's
+    // wait would take Docker's first probe, one interval after the start.
+    wait: false,
+    start: false,
+    // The provider would wait for a created container to run, and on a refresh remove one that
+    // does not; whether it runs is ContainerStarted's to say.
+    mustRun: false,
+  } satisfies Partial<docker.ContainerArgs>;
 }

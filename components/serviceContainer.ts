@@ -5,7 +5,7 @@ import { CANARY_ROLE, LABELS, TYPES } from "../contract";
 import { ResolvedService } from "../stack";
 import { HealthCanary } from "./healthCanary";
 import { ContainerStarted } from "./containerStarted";
-import { dockerRunFlags, RunSpec, runSpec, secretEnvEntries } from "./runSpec";
+import { containerBasics, dockerRunFlags, RunSpec, runSpec, secretEnvEntries } from "./runSpec";
 
 /** Arguments of a ServiceContainer. */
 export interface ServiceContainerArgs {
@@ -167,13 +167,13 @@ function settingsHash(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(sorted(value))).digest("hex").slice(0, 8);
 }
 
-/** The container's settings: the RunSpec as the docker provider takes it, with the CIS 5.x settings. */
+/** The container's settings: the RunSpec as the docker provider takes it, on the basics every fleet container has. */
 function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: docker.Volume): Omit<docker.ContainerArgs, "name"> {
   const { args, spec } = run;
   const s = args.service;
   return {
+    ...containerBasics(spec),
     image: pulled.imageId,
-    user: spec.user,
     envs: [...Object.entries(spec.env).map(([k, v]) => `${k}=${v}`), ...run.secrets],
     // No host ports: the stack's ports (components/stackPorts.ts) reach the service by its alias,
     // so a replacement can run next to the container it replaces.
@@ -185,32 +185,11 @@ function containerArgs(run: ServiceRun, pulled: docker.RemoteImage, volume: dock
       retries: spec.health.retries,
       startPeriod: `${spec.health.startPeriodSeconds}s`,
     },
-    // The update waits for the first healthy answer with ContainerStarted, which probes every
-    // 100 ms; the provider's wait would take Docker's first probe, one interval after the start.
-    wait: false,
-    // unless-stopped, not CIS 5.15's on-failure: an engine that shuts down stops every
-    // container with SIGTERM, the service exits 0, and on start the engine restarts only
-    // on-failure containers that exited non-zero, so after a reboot the fleet would stay down.
-    // A crash loop is still visible (the health check fails) and backs off exponentially.
-    restart: "unless-stopped",
-    capabilities: { drops: [...spec.capDrop] },
-    securityOpts: [...spec.securityOpts],
-    readOnly: true,
     tmpfs: { ...spec.tmpfs },
-    memory: spec.memoryMiB,
-    memorySwap: spec.memoryMiB,
-    cpuShares: spec.cpuShares,
     volumes: [{ volumeName: volume.name, containerPath: spec.dataPath }],
     removeVolumes: false,
     deviceRequests: spec.gpu ? [{ driver: spec.gpu.driver, deviceIds: [...spec.gpu.deviceIds], capabilities: [...spec.gpu.capabilities] }] : undefined,
-    logDriver: "json-file",
-    logOpts: { "max-size": "10m", "max-file": "3" },
     labels: Object.entries<pulumi.Input<string>>({ ...run.labels, [LABELS.image]: args.image }).map(([label, value]) => ({ label, value })),
     destroyGraceSeconds: STOP_GRACE_SECONDS,
-    // Created, not started: ContainerStarted starts it and hands the service over to it.
-    start: false,
-    // The provider would wait for a created container to run, and on a refresh remove one that
-    // does not; whether it runs is ContainerStarted's to say.
-    mustRun: false,
   };
 }

@@ -5,6 +5,7 @@ import * as path from "path";
 import { LABELS, PORTS_ROLE, TYPES } from "../contract";
 import { ResolvedService } from "../stack";
 import { ContainerStarted } from "./containerStarted";
+import { containerBasics, HARDENING } from "./runSpec";
 
 /** Arguments of a StackPorts. */
 export interface StackPortsArgs {
@@ -58,27 +59,15 @@ export class StackPorts extends pulumi.ComponentResource {
     const container = new docker.Container(
       `${name}-container`,
       {
+        ...containerBasics({ ...HARDENING, memoryMiB: MEMORY_MIB, cpuShares: CPU_SHARES }),
         name: `${args.prefix}-ports`,
         image: pulled.imageId,
-        user: "10001:10001",
         command: ["python", "-c", fs.readFileSync(path.join(__dirname, "stackPorts.py"), "utf8"), ...published.map(({ port, alias }) => `${port}=${alias}:${port}`)],
         ports: published.map(({ port }) => ({ internal: port, external: port, ip: args.bindAddress, protocol: "tcp" })),
         networksAdvanced: [{ name: args.network }],
         healthcheck: { tests: ["CMD", ...probe], interval: "5s", timeout: "5s", retries: 3, startPeriod: "2s" },
-        wait: false,
-        restart: "unless-stopped",
-        capabilities: { drops: ["ALL"] },
-        securityOpts: ["no-new-privileges:true"],
-        readOnly: true,
-        memory: MEMORY_MIB,
-        memorySwap: MEMORY_MIB,
-        cpuShares: CPU_SHARES,
-        logDriver: "json-file",
-        logOpts: { "max-size": "10m", "max-file": "3" },
         labels: Object.entries(labels).map(([label, value]) => ({ label, value })),
         destroyGraceSeconds: 2,
-        start: false,
-        mustRun: false,
       },
       child,
     );
