@@ -77,6 +77,13 @@ describe("bench goals", () => {
     assert.deepEqual(countProblems([{ ...row("fleet", "rollback of one service", 6, 1), imagesBuilt: 1, containersReplaced: 1 }], 10), [
       "fleet, rollback of one service: built 1 images and replaced 1 containers; expected 0 and 1",
     ]);
+    // A cold fleet creates every service's container and the stack's ports; compose, the services' alone.
+    const cold = (tool: Row["tool"], containersReplaced: number) => ({ ...row(tool, "cold", 100, 1), imagesBuilt: 15, containersReplaced });
+    assert.deepEqual(countProblems([cold("fleet", 11), cold("bake + compose", 10)], 10), []);
+    assert.deepEqual(countProblems([cold("fleet", 10), cold("bake + compose", 11)], 10), [
+      "fleet, cold: built 15 images and replaced 10 containers; expected any and 11",
+      "bake + compose, cold: built 15 images and replaced 11 containers; expected any and 10",
+    ]);
   });
 
   it("sums an update's seconds per resource type from the engine's events", () => {
