@@ -15,6 +15,8 @@ bash scripts/toolchain.sh
 # with (Trivy's own, or the advisories in test/fixtures/supply where it cannot be downloaded):
 # installed once and recorded in $FLEET_CACHE/supply-tools.env, which every update reads.
 bash scripts/supply-tools.sh >/dev/null
+# The project's TypeScript, transpiled once for every command after (load.js; npm ci does it too).
+node load.js --warm
 pulumi stack select --create "$stack" --non-interactive >/dev/null
 npm run --silent fleet -- recover --stack "$stack"
 # --yes answers the preview's question before anyone reads it: skip that second program run.

@@ -6,7 +6,7 @@ import { run } from "../../proc";
 import { REPO, tempDir } from "../support/project";
 
 const LOAD = path.join(REPO, "load.js");
-const { CACHE, transpile } = require(LOAD) as { CACHE: string; transpile: (text: string, file: string) => string };
+const { CACHE, transpile, warm } = require(LOAD) as { CACHE: string; transpile: (text: string, file: string) => string; warm: (dir?: string) => number };
 
 /** The cache's files made by `act`. */
 function madeBy(act: () => void): string[] {
@@ -35,6 +35,54 @@ describe("load.js: the project's TypeScript, transpiled once per content", funct
     const edited = madeBy(() => assert.match(transpile(text.replace("41", "1"), file), /const n = 1;/));
     made.push(...edited);
     assert.equal(edited.length, 1);
+  });
+
+  it("warms the cache with every file not in it yet (npm ci, npm run up), so no command loads the compiler after", () => {
+    const dir = tempDir("fleet-load-");
+    const files = { "a.ts": "export const a = 1;\n", "sub/b.ts": "export const b: number = 2;\n", "node_modules/c.ts": "export const c = 3;\n", "types.d.ts": "declare const d: number;\n" };
+    for (const [f, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), text);
+    }
+    const first = madeBy(() => assert.equal(warm(dir), 2, "a.ts and sub/b.ts, not what node_modules holds or a declaration file"));
+    made.push(...first);
+    assert.equal(first.length, 2);
+    assert.deepEqual(madeBy(() => assert.equal(warm(dir), 0)), [], "a warm cache makes nothing");
+    // The project itself, in copies whose tsconfig.json differs by spaces (so none of their files
+    // is cached yet): `fleet rollback` loads the compiler for its own files, unless the copy ran
+    // `node load.js --warm` first.
+    const rollbackLoadsCompiler = (spaces: number, warmFirst: boolean) => {
+      const copy = tempDir("fleet-load-project-");
+      fs.cpSync(REPO, copy, { recursive: true, filter: (f) => !/^(node_modules|test|bench|\.git|results|docs)$/.test(path.relative(REPO, f)) });
+      fs.symlinkSync(path.join(REPO, "node_modules"), path.join(copy, "node_modules"));
+      fs.appendFileSync(path.join(copy, "tsconfig.json"), " ".repeat(spaces));
+      const load = path.join(copy, "load.js");
+      const probe = `require("./cli/main.ts").main(["rollback", "--help"]).then(() => console.error(Object.keys(require.cache).some((k) => k.includes("/node_modules/typescript/"))))`;
+      let child = { stderr: "" };
+      made.push(
+        ...madeBy(() => {
+          if (warmFirst) assert.equal(run(process.execPath, [load, "--warm"], { cwd: copy }).status, 0);
+          child = run(process.execPath, ["-r", load, "-e", probe], { cwd: copy });
+        }),
+      );
+      return child.stderr;
+    };
+    assert.equal(rollbackLoadsCompiler(1, false), "true\n", "a cold cache: the command line transpiles its own files");
+    assert.equal(rollbackLoadsCompiler(2, true), "false\n", "after node load.js --warm, fleet rollback loads no compiler");
+  });
+
+  it("loads the Pulumi SDK without its closure serializer's compiler and arborist, which load when a serializer function is first called", () => {
+    const probe = [
+      `const heavy = () => Object.keys(require.cache).filter((k) => /node_modules\\/(typescript|@npmcli\\/arborist)\\//.test(k)).length > 0;`,
+      `const pulumi = require("@pulumi/pulumi");`,
+      `const atStart = heavy();`,
+      `pulumi.runtime.serializeFunction(() => 42).then((f) => console.log(atStart, heavy(), f.text.includes("42")));`,
+    ].join("\n");
+    const withLoad = run(process.execPath, ["-r", LOAD, "-e", probe], { cwd: REPO });
+    assert.equal(withLoad.stdout, "false true true\n", withLoad.stderr);
+    // Without load.js the SDK loads them at its start: what the deferral saves.
+    const plain = run(process.execPath, ["-e", probe], { cwd: REPO });
+    assert.equal(plain.stdout, "true true true\n", plain.stderr);
   });
 
   it("points a thrown error at the TypeScript file and line", () => {
