@@ -386,8 +386,10 @@ describe("at home: the README's home steps on mainpc and pc2", function () {
 
   it("workflows: a pull request that breaks a policy fails its review, and the comment names the policy", async function () {
     git("checkout", "-q", "-b", "writable-root", main);
-    const file = path.join(origin, "components", "serviceContainer.ts");
-    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("readOnly: true,", "readOnly: false,"));
+    const file = path.join(origin, "components", "runSpec.ts");
+    const good = fs.readFileSync(file, "utf8");
+    assert.ok(good.includes("readOnly: true,"), `${file} sets every container's read-only root`);
+    fs.writeFileSync(file, good.replace("readOnly: true,", "readOnly: false,"));
     const sha = commitAll("containers: a writable root");
     const r = await job(machines.mainpc, "ci.yml", "review", pr(8, "writable-root"), sha, "refs/pull/8/merge", { stack: "mainpc" });
     assert.equal(r.status, "failure");

@@ -76,10 +76,10 @@ describe("fleet review and the policy pack, end to end", function () {
     assert.equal(Object.keys(containerIds()).length, 5, "four services and the stack's ports");
   });
 
-  it("the pack stops a preview of a change that gives containers a writable root, naming the policy and each service", () => {
+  it("the pack stops a preview of a change that gives containers a writable root, naming the policy, each service and the stack's ports", () => {
     // The program's own checks reject bad stack settings before the pack sees them; the pack is
-    // there for changes to the code, like this one.
-    const file = path.join(dir, "components/serviceContainer.ts");
+    // there for changes to the code, like this one: the settings every container has.
+    const file = path.join(dir, "components/runSpec.ts");
     const good = fs.readFileSync(file, "utf8");
     assert.ok(good.includes("readOnly: true,"));
     fs.writeFileSync(file, good.replace("readOnly: true,", "readOnly: false,"));
@@ -87,12 +87,12 @@ describe("fleet review and the policy pack, end to end", function () {
       const r = pulumi("preview", "--policy-pack", "policy");
       assert.notEqual(r.status, 0, "a mandatory violation fails the preview");
       assert.match(r.stdout + r.stderr, /read-only-root/);
-      for (const name of Object.keys(slugOf)) assert.match(r.stdout + r.stderr, new RegExp(`${name}: readOnly must be true \\(a read-only root filesystem\\); got false`));
+      for (const name of [...Object.keys(slugOf), `fleet-${STACK}-ports`]) assert.match(r.stdout + r.stderr, new RegExp(`${name}: readOnly must be true \\(a read-only root filesystem\\); got false`));
       const rv = review("--policy", "--json");
       assert.equal(rv.status, 1, "fleet review exits 1 on a mandatory violation");
       const doc = JSON.parse(rv.stdout) as Review;
       assert.deepEqual(doc.policy?.failed, ["read-only-root"]);
-      assert.equal(doc.policy?.violations.filter((v) => v.level === "mandatory").length, 4);
+      assert.equal(doc.policy?.violations.filter((v) => v.level === "mandatory").length, Object.keys(slugOf).length + 1);
     } finally {
       fs.writeFileSync(file, good);
     }

@@ -72,7 +72,7 @@ export function cisSection5(c: Inspected, ports: readonly number[], info: { Swar
 
 /**
  * The one section 5 check the fleet does not pass, on purpose: on-failure would leave a service
- * that exits 0 on SIGTERM down after an engine restart (see components/serviceContainer.ts).
+ * that exits 0 on SIGTERM down after an engine restart (see containerBasics in components/runSpec.ts).
  */
 export const DELIBERATE: Readonly<Record<string, string>> = {
   "5.15": "restart unless-stopped: on-failure leaves a service that exited 0 on the engine's SIGTERM down after a reboot",
