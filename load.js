@@ -91,8 +91,8 @@ const NOT_LOADED = new Set(["test", "bench"]);
  * Transpiles every TypeScript file of the project this file loads (the program, the command line,
  * the dynamic providers) that the cache does not hold yet, and returns how many it transpiled.
  * `npm ci` (package.json "prepare") and `npm run up` run it, so no later command pays for the
- * compiler: the first `fleet rollback` after a checkout would otherwise load TypeScript for the
- * command's own files (about 0.6 s of it).
+ * compiler: the first `fleet rollback` after a checkout would otherwise load TypeScript to
+ * transpile the command's own files.
  */
 function warm(dir = ROOT) {
   let made = 0;

@@ -427,11 +427,12 @@ if [[ -n $LANG_BIN ]]; then
   if [[ $LANG_BIN == "$TOOLCHAIN_DIR"/* ]]; then
     # The engine looks for language hosts next to the (symlink-resolved) pulumi binary
     # first, and warns "using ... from $PATH" when the one on PATH is another file: so
-    # put a hard link next to pulumi and point the PATH link at that.
+    # put the host (a hard link, or for the fallback a wrapper) next to pulumi and point
+    # the PATH link at that. The fallback host takes the project's runtime options as flags,
+    # which this CLI sends over RPC instead, so it would load ts-node although Pulumi.yaml
+    # says `typescript: false` (0.4 s of every program run): its wrapper passes that option
+    # as the host's flag.
     if [[ $PULUMI_DIR == "$TOOLCHAIN_DIR"/* && $LANG_VERSION != "$PULUMI_VERSION" ]]; then
-      # The fallback host takes the project's runtime options as flags, which this CLI sends
-      # over RPC instead, so it would load ts-node although Pulumi.yaml says `typescript: false`
-      # (0.4 s of every program run): this wrapper passes that option as the host's flag.
       rm -f "$PULUMI_DIR/$LANG_NAME"
       cat >"$PULUMI_DIR/$LANG_NAME" <<WRAPPER
 #!/bin/sh
