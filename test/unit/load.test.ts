@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
@@ -6,6 +7,8 @@ import { run } from "../../proc";
 import { REPO, tempDir } from "../support/project";
 
 const LOAD = path.join(REPO, "load.js");
+/** Node code that says whether the closure serializer's compiler or arborist is loaded. */
+const HEAVY = `() => Object.keys(require.cache).filter((k) => /node_modules\\/(typescript|@npmcli\\/arborist)\\//.test(k)).length > 0`;
 const { CACHE, transpile, warm } = require(LOAD) as { CACHE: string; transpile: (text: string, file: string) => string; warm: (dir?: string) => number };
 
 /** The cache's files made by `act`. */
@@ -73,7 +76,7 @@ describe("load.js: the project's TypeScript, transpiled once per content", funct
 
   it("loads the Pulumi SDK without its closure serializer's compiler and arborist, which load when a serializer function is first called", () => {
     const probe = [
-      `const heavy = () => Object.keys(require.cache).filter((k) => /node_modules\\/(typescript|@npmcli\\/arborist)\\//.test(k)).length > 0;`,
+      `const heavy = ${HEAVY};`,
       `const pulumi = require("@pulumi/pulumi");`,
       `const atStart = heavy();`,
       `pulumi.runtime.serializeFunction(() => 42).then((f) => console.log(atStart, heavy(), f.text.includes("42")));`,
@@ -100,5 +103,40 @@ describe("load.js: the project's TypeScript, transpiled once per content", funct
     assert.equal(YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8")).runtime.options.typescript, false);
     const child = run(process.execPath, ["-e", `const p = require("./program.js"); console.log(typeof p, p.length)`], { cwd: REPO });
     assert.equal(child.stdout, "function 0\n", child.stderr);
+  });
+
+  it("is how Pulumi runs the dynamic providers: Pulumi.yaml names plugins/, whose host serves the engine with no compiler loaded", async () => {
+    // The engine's rule for a project plugin: the file pulumi-resource-<name> in the folder `path`
+    // (relative to the project), run with the engine's address.
+    const entry = (YAML.parse(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8")).plugins?.providers ?? []).find((p: { name: string }) => p.name === "pulumi-nodejs");
+    assert.ok(entry, "Pulumi.yaml: plugins.providers has no entry for pulumi-nodejs, so the engine runs the CLI's own host");
+    const host = path.join(REPO, entry.path, "pulumi-resource-pulumi-nodejs");
+    fs.accessSync(host, fs.constants.X_OK);
+    // A probe in the host's process reports, when asked to stop, whether the compiler was loaded.
+    const probe = path.join(tempDir("fleet-load-"), "probe.js");
+    fs.writeFileSync(probe, `process.on("SIGTERM", () => { process.stderr.write("heavy " + (${HEAVY})() + "\\n"); process.exit(0); });\n`);
+    const child = spawn(host, ["127.0.0.1:1"], { cwd: REPO, env: { ...process.env, NODE_OPTIONS: `-r ${probe}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        child.stdout.once("data", (d) => resolve(String(d).trim()));
+        child.once("exit", (code) => reject(new Error(`the host exited (${code}) before it served: ${err}`)));
+      });
+      assert.match(port, /^\d+$/);
+      // The engine's first question to a provider.
+      const grpc = require("@grpc/grpc-js");
+      const { ResourceProviderClient } = require("@pulumi/pulumi/proto/provider_grpc_pb");
+      const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
+      const client = new ResourceProviderClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+      const version = await new Promise<string>((resolve, reject) => client.getPluginInfo(new Empty(), (e: Error | null, r: { getVersion(): string }) => (e ? reject(e) : resolve(r.getVersion()))));
+      client.close();
+      assert.equal(version, require("@pulumi/pulumi/package.json").version);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+    assert.match(err, /^heavy false$/m, `the host loaded the closure serializer's compiler at its start: ${err}`);
   });
 });
