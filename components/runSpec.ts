@@ -117,7 +117,7 @@ export function containerBasics(spec: Pick<RunSpec, "user" | "capDrop" | "securi
     restart: "unless-stopped",
     logDriver: "json-file",
     logOpts: { "max-size": "10m", "max-file": "3" },
-    // ContainerStarted waits for the first healthy answer, probing every 100 ms; the provider's
+    // ContainerStarted waits for the first healthy answer, probing from its start; the provider's
     // wait would take Docker's first probe, one interval after the start.
     wait: false,
     start: false,

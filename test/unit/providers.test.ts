@@ -63,7 +63,8 @@ describe("dynamic providers", () => {
         `printf '%s|%s\\n' "$DOCKER_HOST" "$*" >> '${bin}/calls'`,
         'case "$1" in',
         `update) if [ -f '${bin}/fail' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi; echo "$4" ;;`,
-        `exec) if [ -f '${bin}/unhealthy' ]; then echo "health: connection refused"; exit 1; fi ;;`,
+        // Docker's answer to an exec into a container that does not run, else the probe's.
+        `exec) if [ -f '${bin}/state' ] && [ "$(cat '${bin}/state')" != running ]; then echo "Error response from daemon: container $2 is not running" >&2; exit 1; fi; if [ -f '${bin}/unhealthy' ]; then echo "health: connection refused"; exit 1; fi ;;`,
         `start) if [ -f '${bin}/nostart' ] && [ "$2" != old ]; then echo "Error response from daemon: port is already allocated" >&2; exit 1; fi; echo "$2" ;;`,
         `stop) if [ -f '${bin}/gone' ]; then echo "Error response from daemon: No such container: $4" >&2; exit 1; fi; echo "$4" ;;`,
         `inspect) if [ "$3" = "{{.Name}}" ]; then echo "/fleet-x-central-error-bus-1234abcd"; else cat '${bin}/state' 2>/dev/null || echo running; fi ;;`,
@@ -302,6 +303,15 @@ describe("dynamic providers", () => {
       assert.equal(calls().at(-1), `exec c0ffee ${PROBE.join(" ")}`);
     });
 
+    it("probes again at once after a failed probe, without asking the engine for the state while the probe's answer says the container runs", async () => {
+      flag("unhealthy");
+      setTimeout(() => fs.rmSync(path.join(bin, "unhealthy"), { force: true }), 300);
+      await startedProvider.create!(state({ timeoutSeconds: 30 }));
+      const probes = calls().filter((c) => c.startsWith("exec ")).length;
+      assert.ok(probes >= 3, `probed again within the 0.3 s: ${calls().join(", ")}`);
+      assert.ok(!calls().some((c) => c.startsWith("inspect")), calls().join(", "));
+    });
+
     it("stops waiting as soon as the container is no longer running", async () => {
       flag("unhealthy");
       flag("state", "exited\n");
@@ -316,6 +326,8 @@ describe("dynamic providers", () => {
       assert.deepEqual(stopped, { id: "c0ffee", props: state({ containerId: "" }) });
       assert.deepEqual(await startedProvider.diff!("c0ffee", stopped.props as never, state()), { changes: true, replaces: [] });
       fs.rmSync(path.join(bin, "calls"));
+      // Started again by the update, it runs.
+      fs.rmSync(path.join(bin, "state"));
       await startedProvider.update!("c0ffee", stopped.props as never, state());
       assert.ok(!calls().some((c) => c.startsWith("stop")), "nothing to stop");
       assert.ok(calls().includes("start c0ffee"));
