@@ -26,7 +26,7 @@ import { parseImageRef, plainHttpTo } from "../registry";
 import { contextPaths } from "../source/dockerfile";
 import { contextFilesOf, pipCaContext, stageContext } from "../source/stage";
 import { ResolvedFleet, resolveStack } from "../stack";
-import { changedSteps, checkout, engineEnv, FLEET_CACHE, imagesBuilt, must, mustPulumi, testStack } from "../test/support/engine";
+import { changedSteps, checkout, engineEnv, FLEET_CACHE, imagesBuilt, must, mustPulumi, run, testStack } from "../test/support/engine";
 import { REPO } from "../test/support/project";
 import { writeRecord } from "../test/support/results";
 import { jsonLines } from "../review/preview";
@@ -165,6 +165,9 @@ async function main(): Promise<void> {
   if (problems.length) process.exitCode = 1;
   fs.rmSync(partial, { force: true });
   fs.rmSync(work, { recursive: true, force: true });
+  // The bench's own Docker engine and BuildKit daemon stop with it (their data stays, under
+  // $FLEET_CACHE/instances, for the next run); the shared ones of `npm run infra` are not its.
+  for (const [kind, name] of [["docker", STACK], ["buildkit", BUILDER]]) run("bash", ["scripts/engine.sh", "down", kind, name], { cwd: REPO, timeoutSeconds: 120 });
 }
 
 /** What a --scale-only or --catalog-only run reads of the record before it. */
