@@ -36,10 +36,18 @@ function saltOnce() {
   if (salt === undefined) {
     const version = JSON.parse(fs.readFileSync(require.resolve("typescript/package.json", { paths: [ROOT] }), "utf8")).version;
     tsconfig ??= fs.readFileSync(TSCONFIG, "utf8");
-    salt = `${version}\0${tsconfig}`;
+    salt = `${version}\0${tsconfig}\0${JSON.stringify(EMIT)}`;
   }
   return salt;
 }
+
+/**
+ * What this file changes of tsconfig.json's options (part of every cached file's name). The source
+ * map is inline, and the JavaScript is placed beside its TypeScript (no outDir), so the map names
+ * the file by its own name: with tsconfig's outDir it named it relative to that folder, and Node
+ * put a stack trace's frames in a folder that does not exist.
+ */
+const EMIT = { sourceMap: false, inlineSourceMap: true, declaration: false, noEmit: false, outDir: null, rootDir: null };
 
 function compilerOnce() {
   if (!compiler) {
@@ -48,7 +56,8 @@ function compilerOnce() {
     const read = ts.parseConfigFileTextToJson(TSCONFIG, tsconfig);
     if (read.error) throw new Error(`fleet: ${TSCONFIG}: ${ts.flattenDiagnosticMessageText(read.error.messageText, "\n")}`);
     const { options } = ts.convertCompilerOptionsFromJson(read.config.compilerOptions ?? {}, ROOT, TSCONFIG);
-    compiler = { ts, options: { ...options, sourceMap: false, inlineSourceMap: true, declaration: false, noEmit: false } };
+    const emit = Object.fromEntries(Object.entries(EMIT).map(([k, v]) => [k, v ?? undefined]));
+    compiler = { ts, options: { ...options, ...emit } };
   }
   return compiler;
 }

@@ -88,13 +88,21 @@ describe("load.js: the project's TypeScript, transpiled once per content", funct
     assert.equal(plain.stdout, "true true true\n", plain.stderr);
   });
 
-  it("points a thrown error at the TypeScript file and line", () => {
-    const file = path.join(tempDir("fleet-load-"), "throws.ts");
-    fs.writeFileSync(file, `interface Unused {\n  a: string;\n}\n\nconst why: string = "broken";\nthrow new Error(why);\n`);
-    let child = { status: 0, stderr: "" };
-    made.push(...madeBy(() => (child = run(process.execPath, ["-r", LOAD, file]))));
-    assert.notEqual(child.status, 0);
-    assert.match(child.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:6\\b`), child.stderr);
+  it("points a thrown error's stack frame at the TypeScript file and line, in the project and outside it", () => {
+    // One file in a folder of the project (where the program's files are) and one elsewhere.
+    const inProject = fs.mkdtempSync(path.join(path.dirname(CACHE), "fleet-load-"));
+    try {
+      for (const dir of [inProject, tempDir("fleet-load-")]) {
+        const file = path.join(dir, "throws.ts");
+        fs.writeFileSync(file, `interface Unused {\n  a: string;\n}\n\nconst why: string = "broken";\nthrow new Error(why);\n`);
+        let child = { status: 0, stderr: "" };
+        made.push(...madeBy(() => (child = run(process.execPath, ["-r", LOAD, file]))));
+        assert.notEqual(child.status, 0);
+        assert.ok(child.stderr.includes(`at Object.<anonymous> (${file}:6:7)`), child.stderr);
+      }
+    } finally {
+      fs.rmSync(inProject, { recursive: true, force: true });
+    }
   });
 
   it("is how Pulumi runs the program: program.js exports index.ts's program, with no compiler for the language host to load", () => {
