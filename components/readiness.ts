@@ -33,6 +33,8 @@ export type Readiness = { readonly healthy: true } | { readonly healthy: false; 
 /** The pause after the first failed probe; it doubles after each one, up to PROBE_MAX_MS. */
 const PROBE_FIRST_MS = 20;
 const PROBE_MAX_MS = 1000;
+/** How long the wait goes without asking for the container's state while probes fail. */
+const STATE_EVERY_MS = 1000;
 
 /** What Docker answers an exec into a container that does not run (or no longer exists). */
 const NOT_RUNNING = /is not running|is restarting|is paused|no such container/i;
@@ -49,7 +51,7 @@ export async function firstHealthy(docker: Docker, container: string, probe: rea
     const answer = await docker("exec", container, ...probe);
     if (answer.ok) return { healthy: true };
     const late = Date.now() > deadline;
-    if (late || NOT_RUNNING.test(answer.err) || Date.now() - checked >= 1000) {
+    if (late || NOT_RUNNING.test(answer.err) || Date.now() - checked >= STATE_EVERY_MS) {
       checked = Date.now();
       const state = (await docker("inspect", "-f", "{{.State.Status}}", container)).out || "gone";
       if (state !== "running" || late) {
